@@ -1,0 +1,131 @@
+"""Build and update the hybrid index: prepare → chunk → embed → persist.
+
+Updates re-embed only new or changed documents; vectors of the others are
+reused from the current version, and FAISS/BM25 are rebuilt from stored
+vectors and tokens (milliseconds), never from the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from index import store
+from index.embed import Embedder
+from index.store import HybridIndex, Manifest
+from rag.chunk import ChunkSettings, chunk_document
+from rag.errors import IndexStoreError, RagError
+from rag.types import Document
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class UpdateReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # reason strings
+    version: str = ""
+
+
+def _embed_docs(docs: list[Document], embedder: Embedder, settings: ChunkSettings, progress: Progress | None):
+    chunks = [
+        c
+        for d in tqdm(docs, desc="chunking", unit="doc", disable=progress is not None)
+        for c in chunk_document(d, settings)
+    ]
+    texts = [c.embed_text() for c in chunks]
+    if progress is None:
+        vectors = embedder.embed_passages(texts, progress=True)
+    else:
+        rows = []
+        for i in range(0, len(texts), 16):
+            rows.append(embedder.embed_passages(texts[i : i + 16]))
+            progress(min(1.0, (i + 16) / max(len(texts), 1)), f"embedding {min(i + 16, len(texts))}/{len(texts)}")
+        vectors = np.vstack(rows) if rows else np.zeros((0, embedder.dim), dtype=np.float32)
+    return chunks, vectors
+
+
+def build(
+    docs: list[Document],
+    root: Path,
+    embedder: Embedder,
+    settings: ChunkSettings | None = None,
+    index_type: str = "flat",
+    progress: Progress | None = None,
+) -> HybridIndex:
+    settings = settings or ChunkSettings()
+    unique: dict[str, Document] = {}
+    hashes: set[str] = set()
+    for d in docs:
+        if d.content_hash not in hashes:
+            unique[d.doc_id] = d
+            hashes.add(d.content_hash)
+    chunks, vectors = _embed_docs(list(unique.values()), embedder, settings, progress)
+    manifest = Manifest(store.FORMAT_VERSION, embedder.name, embedder.dim, settings.size, settings.overlap, index_type)
+    index = HybridIndex.create(manifest, unique, chunks, vectors)
+    with store.write_lock(root):
+        store.save(index, root)
+    return index
+
+
+def add(
+    docs: Iterable[Document],
+    root: Path,
+    embedder: Embedder,
+    progress: Progress | None = None,
+) -> tuple[HybridIndex, UpdateReport]:
+    report = UpdateReport()
+    with store.write_lock(root):
+        try:
+            current = store.load(root, embedder=embedder.name)
+        except IndexStoreError:
+            if (root / "CURRENT").exists():
+                raise
+            current = None
+        if current is None:
+            manifest = Manifest(
+                store.FORMAT_VERSION, embedder.name, embedder.dim, ChunkSettings.size, ChunkSettings.overlap, "flat"
+            )
+            current = HybridIndex.create(manifest, {}, [], np.zeros((0, embedder.dim), dtype=np.float32))
+        settings = ChunkSettings(current.manifest.chunk_size, current.manifest.chunk_overlap)
+        known = {d.content_hash: d.doc_id for d in current.docs.values()}
+        new: dict[str, Document] = {}
+        for d in docs:
+            if d.content_hash in known:
+                report.skipped.append(f"{d.doc_id}: same content as {known[d.content_hash]}, not indexed twice")
+                continue
+            (report.replaced if d.doc_id in current.docs else report.added).append(d.doc_id)
+            new[d.doc_id] = d
+            known[d.content_hash] = d.doc_id
+        if not new:
+            return current, report
+        base = current.without(set(new))
+        chunks, vectors = _embed_docs(list(new.values()), embedder, settings, progress)
+        updated = HybridIndex.create(
+            base.manifest,
+            {**base.docs, **new},
+            base.chunks + chunks,
+            np.vstack([base.vectors, vectors]) if len(base.vectors) else vectors,
+        )
+        report.version = store.save(updated, root)
+    return updated, report
+
+
+def remove(doc_ids: Iterable[str], root: Path, embedder_name: str | None = None) -> tuple[HybridIndex, UpdateReport]:
+    report = UpdateReport()
+    with store.write_lock(root):
+        current = store.load(root, embedder=embedder_name)
+        wanted = set(doc_ids)
+        missing = wanted - set(current.docs)
+        if missing:
+            raise RagError(f"not in the index: {', '.join(sorted(missing))}")
+        updated = current.without(wanted)
+        report.removed = sorted(wanted)
+        report.version = store.save(updated, root)
+    return updated, report

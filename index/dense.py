@@ -1,0 +1,31 @@
+"""FAISS inner-product index: exact by default, HNSW for corpora too large to scan."""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+
+INDEX_TYPES = ("flat", "hnsw")
+
+
+def build_faiss(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
+    if kind not in INDEX_TYPES:
+        raise ValueError(f"unknown index type {kind!r}; choose one of {INDEX_TYPES}")
+    dim = vectors.shape[1]
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, positions) for one L2-normalised query vector; -1 positions dropped."""
+    if index.ntotal == 0:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, index.ntotal))
+    keep = ids[0] >= 0
+    return scores[0][keep], ids[0][keep]

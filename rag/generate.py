@@ -1,0 +1,89 @@
+"""Local LLM generation behind a small interface; llama-cpp-python is the default backend.
+
+Greedy decoding with a fixed seed makes answers reproducible. One lock
+serialises calls: llama.cpp contexts are not thread-safe, and a second
+context would double memory on an office PC. Waiting time is reported so a
+busy server is visible rather than mysterious.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from rag.models import resolve_llm
+
+
+class Generator(Protocol):
+    name: str
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class LlamaCppGenerator:
+    def __init__(self, model: str | None = None, n_ctx: int = 2048, n_threads: int = 2, seed: int = 42) -> None:
+        from llama_cpp import Llama
+
+        path = resolve_llm(model)
+        self.name = Path(path).name
+        self.seed = seed
+        self._llm = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_batch=512,
+            seed=seed,
+            verbose=False,
+        )
+        self._lock = threading.Lock()
+        self.last_wait_ms = 0.0
+        self.calls = 0
+        self.active = 0  # >1 would mean two threads inside the model: tests assert it never happens
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        t0 = time.perf_counter()
+        with self._lock:
+            self.last_wait_ms = (time.perf_counter() - t0) * 1000
+            self.active += 1
+            self.calls += 1
+            try:
+                for part in self._llm.create_chat_completion(
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    top_k=1,
+                    seed=self.seed,
+                    repeat_penalty=1.05,
+                    stream=True,
+                ):
+                    delta = part["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield delta
+            finally:
+                self.active -= 1
+
+
+_CACHE: dict[tuple, LlamaCppGenerator] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_generator(
+    model: str | None = None, n_ctx: int = 2048, n_threads: int | None = None, seed: int = 42
+) -> LlamaCppGenerator:
+    """One generator per model per process: loading costs ~1 s and 2 GB."""
+    threads = n_threads or min(4, os.cpu_count() or 2)
+    key = (model, n_ctx, threads, seed)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = LlamaCppGenerator(model, n_ctx, threads, seed)
+        return _CACHE[key]

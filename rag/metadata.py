@@ -1,0 +1,142 @@
+"""Extract what officials cite a document by: title, issuing body, 文号, date, place.
+
+Runs on the repaired text before boilerplate removal, because government
+pages keep this information in header tables and signature blocks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.script import to_simplified
+from rag.types import DocMeta
+
+_DATE = r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
+_LABELLED_DATE = re.compile(r"(公开日期|成文日期|发布日期|发文日期|印发日期|日期)\s*[:：|]?\s*\|?\s*" + _DATE)
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［【(（]\s*\d{4}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
+_LABELLED_NUMBER = re.compile(r"文\s*号\s*[:：|]?\s*\|?\s*(" + _DOC_NUMBER.pattern + ")")
+_LABELLED_TITLE = re.compile(r"(信息名称|标\s*题|文件名称|名\s*称)\s*[:：|]?\s*\|?\s*(.{4,120})$")
+_LABELLED_ISSUER = re.compile(
+    r"(发布机构|发文机关|发文单位|发布单位)\s*[:：|]?\s*\|?\s*([\u4e00-\u9fff（）()、]{2,40})"
+)
+_SOURCE = re.compile(r"(来源|信息来源)\s*[:：]\s*([\u4e00-\u9fff]{2,30})")
+_ORG_SUFFIX = r"(人民政府|委员会|办公室|办公厅|新闻办公室|政府|局|厅|委|部|中心|研究所)"
+_SIGNATURE = re.compile(r"^[(（]?([\u4e00-\u9fff、]{2,30}" + _ORG_SUFFIX + r")[)）]?$")
+_ISSUED_BY = re.compile(r"^([\u4e00-\u9fff、]{2,30}" + _ORG_SUFFIX + r")印发")
+_TITLE_HINT = re.compile(r"(关于|通知|意见|方案|办法|规划|答复|决定|报告|措施|条例|规定|答记者问|解读|实施)")
+
+
+def _iso(m: re.Match[str]) -> str:
+    y, mo, d = m.group(m.re.groups - 2), m.group(m.re.groups - 1), m.group(m.re.groups)
+    return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+
+
+def _place(text: str) -> str:
+    import jieba.posseg as pseg
+
+    for word, flag in pseg.cut(text):
+        if flag == "ns" and len(word) >= 2:
+            return word
+    return ""
+
+
+def _looks_like_title(line: str) -> bool:
+    from rag.chunk import heading_level
+
+    s = line.strip()
+    return (
+        6 <= len(s) <= 80
+        and not s.endswith(("。", ":", "：", ";", "；"))
+        and bool(_TITLE_HINT.search(s))
+        and heading_level(s) is None
+    )
+
+
+def _orig(original: str, simplified: str, part: str) -> str:
+    """Map a match on the simplified view back to the original script (t2s keeps lengths for these texts)."""
+    i = simplified.find(part)
+    if i >= 0 and len(original) == len(simplified):
+        return original[i : i + len(part)]
+    return part
+
+
+def extract_metadata(text: str, body: str = "") -> DocMeta:
+    """Best-effort metadata from the repaired page (`text`) and its cleaned body.
+
+    Fields stay empty rather than guessed from unrelated text.
+    """
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    simp = [to_simplified(ln) for ln in lines]
+    body_lines = [ln.strip() for ln in (body or text).split("\n") if ln.strip()]
+    body_simp = [to_simplified(ln) for ln in body_lines]
+    joined = "\n".join(simp[:15])
+    meta = DocMeta()
+
+    m = _LABELLED_NUMBER.search(joined)
+    if m:
+        meta.doc_number = re.sub(r"\s+", "", m.group(1))
+    else:  # a line that is only a document number, near the top
+        for i, s in enumerate(simp[:8]):
+            if _DOC_NUMBER.fullmatch(s):
+                meta.doc_number = lines[i]
+                break
+
+    # A signature block: an issuing body on its own line followed by a date line.
+    signature, signature_date = "", ""
+    for i, s in enumerate(body_simp[:-1]):
+        m, d = _SIGNATURE.match(s), re.fullmatch(_DATE, body_simp[i + 1])
+        if m and d:
+            signature, signature_date = _orig(body_lines[i], s, m.group(1)), _iso(d)
+            break
+    if not signature:
+        for i, s in reversed(list(enumerate(body_simp[-4:], start=max(0, len(body_simp) - 4)))):
+            m = _SIGNATURE.match(s)
+            if m:
+                signature = _orig(body_lines[i], s, m.group(1))
+                break
+
+    m = _LABELLED_DATE.search(joined)
+    if m:
+        meta.date = _iso(m)
+    else:
+        for s in simp[:8]:
+            m = re.fullmatch(_DATE, s)
+            if m:
+                meta.date = _iso(m)
+                break
+    meta.date = meta.date or signature_date
+
+    for i, s in enumerate(simp[:15]):
+        m = _LABELLED_TITLE.search(s)
+        if m:
+            meta.title = lines[i][len(lines[i]) - len(m.group(2)) :].strip()
+            break
+    if not meta.title:
+        for i, line in enumerate(body_lines[:12]):
+            if _looks_like_title(body_simp[i]) and not _LABELLED_DATE.search(body_simp[i]):
+                meta.title = line
+                break
+    if not meta.title:  # a reply letter names what it answers: 对《…》的答复
+        head = "\n".join(body_lines[:6])
+        m = re.search(r"《([^》]{4,60})》", head)
+        if m and re.search(r"答复|答覆|回复", to_simplified(body)):
+            meta.title = f"对《{m.group(1)}》的答复"
+    if not meta.title and body_lines:
+        meta.title = body_lines[0][:40]
+
+    m = _LABELLED_ISSUER.search(joined)
+    if m:
+        meta.issuer = m.group(2)
+    else:
+        for i, s in enumerate(body_simp[:15]):
+            m = _ISSUED_BY.search(s)
+            if m:
+                meta.issuer = _orig(body_lines[i], s, m.group(1))
+                break
+    meta.issuer = meta.issuer or signature
+    if not meta.issuer:
+        m = _SOURCE.search("\n".join(simp))
+        if m:
+            meta.issuer = m.group(2)
+    meta.place = _place(to_simplified(meta.title)) or _place(to_simplified(meta.issuer))
+    return meta

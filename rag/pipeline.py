@@ -1,0 +1,215 @@
+"""The question-answering pipeline: retrieve → select → generate → cite, with refusal guards.
+
+`stream` yields the passages as soon as retrieval is done (the UI shows them
+before the first token), then answer tokens, then the final Answer; `ask`
+is the same run collected into one Answer.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from index import store
+from index.bm25 import tokenize
+from index.embed import load_embedder
+from rag.cite import REFUSAL, best_sentence, cited_numbers, ground, is_model_refusal, missing_terms
+from rag.config import Settings
+from rag.errors import QuestionError
+from rag.generate import Generator, load_generator
+from rag.prompt import answer_messages
+from rag.retrieve import Retriever
+from rag.rewrite import needs_rewrite, rewrite, translate_to_chinese
+from rag.script import detect_lang, to_script
+from rag.select import select_context
+from rag.types import Answer, Citation, ModelInfo, Passage, Timings
+
+History = list[tuple[str, str]]
+_HAS_TEXT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+
+
+@dataclass
+class Event:
+    kind: str  # "rewrite" | "translation" | "passages" | "token" | "answer"
+    data: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_question(question: str, max_chars: int) -> tuple[str, str]:
+    """Return (question, notice); raise QuestionError for input that cannot be a question."""
+    if question is None or not str(question).strip():
+        raise QuestionError("问题为空：请输入要查询的问题。(The question is empty.)")
+    q = re.sub(r"\s+", " ", str(question)).strip()
+    if not _HAS_TEXT.search(q):
+        raise QuestionError("问题中没有可检索的文字（只有标点或表情）。(The question has no words to search for.)")
+    notice = ""
+    if len(q) > max_chars:
+        notice = f"问题过长，只使用了前 {max_chars} 个字。(Question cut to {max_chars} characters.)"
+        q = q[:max_chars]
+    return q, notice
+
+
+class Pipeline:
+    def __init__(self, settings: Settings | None = None, generator: Generator | None = None) -> None:
+        self.settings = settings or Settings()
+        self.embedder = load_embedder(self.settings.embedder)
+        self._generator = generator
+        self._lock = threading.Lock()
+        self.reload()
+
+    # --- index ---------------------------------------------------------------
+    def reload(self) -> None:
+        """Load the CURRENT index version; a failure leaves the previous one serving."""
+        index = store.load(self.settings.index_dir, embedder=self.embedder.name, verify=self.settings.verify_index)
+        df: Counter[str] = Counter()
+        for c in index.chunks:
+            df.update(set(tokenize(c.embed_text())))
+        with self._lock:
+            self.index, self._df = index, dict(df)
+            self.retriever = Retriever(index, self.embedder, self.settings)
+
+    def reload_if_changed(self) -> bool:
+        try:
+            current = store.current_version(self.settings.index_dir).name
+        except Exception:
+            return False
+        if current != self.index.version:
+            self.reload()
+            return True
+        return False
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            s = self.settings
+            self._generator = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed)
+        return self._generator
+
+    def model_info(self) -> ModelInfo:
+        llm = self._generator.name if self._generator else self.settings.llm
+        return ModelInfo(embedder=self.embedder.name, llm=llm)
+
+    # --- answering -----------------------------------------------------------
+    def retrieve(self, question: str, top_k: int | None = None) -> list[Passage]:
+        q, _ = check_question(question, self.settings.max_question_chars)
+        return self.retriever.search(q, top_k)
+
+    def ask(self, question: str, history: History | None = None, qid: str | None = None) -> Answer:
+        answer = None
+        for ev in self.stream(question, history, qid):
+            if ev.kind == "answer":
+                answer = ev.data
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: History | None = None, qid: str | None = None) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        q, notice = check_question(question, self.settings.max_question_chars)
+        lang = detect_lang(q)
+        standalone = q
+        if needs_rewrite(q, history):
+            standalone = rewrite(q, history or [], self.generator)
+            yield Event("rewrite", standalone)
+        search_query = standalone
+        if lang == "en":
+            search_query = translate_to_chinese(standalone, self.generator)
+            yield Event("translation", search_query)
+        passages = self.retriever.search(search_query)
+        t_retrieve = time.perf_counter()
+        yield Event("passages", passages)
+
+        refusal_reason = ""
+        sources = "\n".join(f"{p.meta.title if p.meta else ''}\n{p.chunk.text}" for p in passages)
+        if not passages:
+            refusal_reason = "no passages"
+        elif (
+            passages[0].dense_score < self.settings.refuse_below
+            and max(p.dense_score for p in passages) < self.settings.refuse_below
+        ):
+            refusal_reason = f"best similarity {passages[0].dense_score:.3f} below {self.settings.refuse_below}"
+        else:
+            missing = missing_terms(search_query, sources)
+            if missing:
+                refusal_reason = f"not in the documents: {', '.join(missing)}"
+
+        first_token_ms = 0.0
+        raw = ""
+        context = []
+        if not refusal_reason:
+            gen = self.generator
+            context = select_context(
+                search_query,
+                passages,
+                gen.count_tokens,
+                self.settings.context_tokens,
+                self._df,
+                max(len(self.index.chunks), 1),
+            )
+            asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
+            messages = answer_messages(asked, context, lang)
+            held = ""  # hold back the start until it is clear the model is not refusing
+            for tok in gen.stream(messages, self.settings.max_new_tokens):
+                if not first_token_ms:
+                    first_token_ms = (time.perf_counter() - t0) * 1000
+                raw += tok
+                if held is not None:
+                    held += tok
+                    if len(held) < 8 and not is_model_refusal(held):
+                        continue
+                    if is_model_refusal(held):
+                        held = None
+                        continue
+                    yield Event("token", to_script(held, lang))
+                    held = None
+                    continue
+                yield Event("token", to_script(tok, lang))
+            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}")
+            text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
+        else:
+            text, refused = REFUSAL[lang], True
+            first_token_ms = (time.perf_counter() - t0) * 1000
+        text = text if refused else to_script(text, lang)
+
+        by_n = {c.n: c for c in context}
+        citations = []
+        if not refused:
+            for n in cited_numbers(text):
+                c = by_n.get(n)
+                if c is None:
+                    continue
+                p = c.passage
+                title = (p.meta.title if p.meta else "") or p.chunk.title
+                citations.append(
+                    Citation(
+                        n=n,
+                        doc=p.chunk.doc_id,
+                        title=title,
+                        chunk_id=p.chunk.id,
+                        text=p.chunk.text,
+                        sentence=best_sentence(text, c.text),
+                    )
+                )
+        total_ms = (time.perf_counter() - t0) * 1000
+        answer = Answer(
+            id=qid,
+            question=q,
+            answer=text,
+            refused=refused,
+            citations=citations,
+            passages=[p.to_json() for p in passages],
+            timings_ms=Timings(
+                retrieve=round((t_retrieve - t0) * 1000, 1),
+                first_token=round(first_token_ms, 1),
+                total=round(total_ms, 1),
+            ),
+            model=self.model_info(),
+            standalone_question=standalone if standalone != q else "",
+            notice=notice,
+            passage_objs=passages,
+        )
+        yield Event("answer", answer, {"refusal_reason": refusal_reason, "raw": raw})

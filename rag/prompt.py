@@ -1,0 +1,52 @@
+"""Prompts. Every task shares one system text so llama.cpp reuses its cached prefix across calls.
+
+llama.cpp keeps the key/value cache of one sequence; a rewrite or translation
+with its own system prompt would evict the answer prompt's prefix and cost
+another ~1.5 s of prefill on the next answer.
+"""
+
+from __future__ import annotations
+
+from rag.script import Lang
+from rag.select import ContextPassage, header_for
+
+SYSTEM = (
+    "你是政策文件问答助手。只根据用户给出的编号资料回答，不使用资料以外的知识。"
+    "回答简短准确，照抄资料中的数字、单位、名称和文件名称，每句话后用资料编号标注出处，例如[1]。"
+    "问题中的说法与资料不符时，以资料为准。"
+    "问题问的地区、年份或对象在资料中没有出现时，只回答：资料中未提及。"
+)
+
+LANG_HINT = {
+    "zh-Hans": "用简体中文回答。",
+    "zh-Hant": "用繁體中文回答。",
+    "en": "Answer in English. Keep the figures exactly as in the sources and cite like [1].",
+}
+
+REWRITE_SYSTEM = (
+    "把用户的后续问题改写成一个不依赖对话历史、可以单独理解的完整问题。"
+    "补全省略的地区、对象和时间。只输出改写后的问题，不要回答。"
+)
+
+
+def context_block(context: list[ContextPassage]) -> str:
+    return "\n".join(f"[{c.n}]{header_for(c.passage)}{c.text}" for c in context)
+
+
+def answer_messages(question: str, context: list[ContextPassage], lang: Lang) -> list[dict[str, str]]:
+    user = f"资料：\n{context_block(context)}\n\n问题：{question}\n{LANG_HINT[lang]}"
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict[str, str]]:
+    turns = "\n".join(f"用户：{q}\n助手：{a[:150]}" for q, a in history[-2:])
+    user = f"任务：{REWRITE_SYSTEM}\n\n对话历史：\n{turns}\n\n后续问题：{question}\n改写后的问题："
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+TRANSLATE_SYSTEM = "把用户的英文问题翻译成简体中文。地名、机构名用中文标准译名。只输出译文。"
+
+
+def translate_messages(question: str) -> list[dict[str, str]]:
+    user = f"任务：{TRANSLATE_SYSTEM}\n\n英文问题：{question}\n译文："
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

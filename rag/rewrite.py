@@ -1,0 +1,34 @@
+"""Turn a follow-up (那潍坊呢? / 它的目标年份是?) into a standalone question before retrieval."""
+
+from __future__ import annotations
+
+import re
+
+from rag.generate import Generator
+from rag.prompt import rewrite_messages
+
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|还有|另外|以及|和|与)|呢[？?]?$|它|其|该|这个|那个|这些|那些|上述|前者|后者|此外|同样|"
+    r"\b(it|its|they|their|that|those|this|these|what about|and)\b",
+    re.I,
+)
+
+
+def needs_rewrite(question: str, history: list[tuple[str, str]] | None) -> bool:
+    return bool(history) and (len(question) <= 16 or bool(_FOLLOW_UP.search(question)))
+
+
+def rewrite(question: str, history: list[tuple[str, str]], generator: Generator) -> str:
+    out = "".join(generator.stream(rewrite_messages(question, history), max_tokens=60)).strip()
+    out = out.splitlines()[0].strip() if out else ""
+    out = re.sub(r"^(改写后的问题|问题)[:：]\s*", "", out).strip(" \"'“”")
+    return out if 2 <= len(out) <= 200 else question
+
+
+def translate_to_chinese(question: str, generator: Generator) -> str:
+    """English questions are searched in Chinese: the bundled embedder is weak across languages and BM25 cannot cross them."""
+    from rag.prompt import translate_messages
+
+    out = "".join(generator.stream(translate_messages(question), max_tokens=80)).strip()
+    out = out.splitlines()[0].strip() if out else ""
+    return out if re.search(r"[\u4e00-\u9fff]", out) else question

@@ -1,0 +1,113 @@
+"""Choose the sentences the LLM reads, within a token budget.
+
+Prefill on 2 cores costs ~6.5 s per 1,000 prompt tokens, so the prompt gets
+only the sentences most related to the question: IDF-weighted word overlap
+plus the passage's retrieval rank, kept in document order per passage.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from index.bm25 import tokenize
+from rag.script import to_simplified
+from rag.types import Passage
+
+_SENT = re.compile(r"(?<=[。！？；!?;])|\n")
+_NUMBER_Q = re.compile(
+    r"多少|几|目标|规模|比例|增长|数量|金额|亿元|万元|how (much|many)|what (percentage|share)|target|figure|gdp", re.I
+)
+
+
+@dataclass
+class ContextPassage:
+    n: int  # the passage's rank: the number the LLM cites
+    passage: Passage
+    sentences: list[str]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.sentences)
+
+
+def split_sentences(text: str, max_chars: int = 0) -> list[str]:
+    """Sentences; with max_chars, long ones are cut at clause boundaries so one sentence cannot fill the budget."""
+    out = []
+    for s in _SENT.split(text):
+        s = (s or "").strip()
+        if not s:
+            continue
+        if max_chars and len(s) > max_chars:
+            piece = ""
+            for clause in re.split(r"(?<=[，,、])", s):
+                if piece and len(piece) + len(clause) > max_chars:
+                    out.append(piece)
+                    piece = ""
+                piece += clause
+            if piece:
+                out.append(piece)
+        else:
+            out.append(s)
+    return out
+
+
+def select_context(
+    question: str,
+    passages: list[Passage],
+    count_tokens: Callable[[str], int],
+    budget: int,
+    df: dict[str, int],
+    n_docs: int,
+) -> list[ContextPassage]:
+    if not passages:
+        return []
+    q_tokens = set(tokenize(question))
+    wants_number = bool(_NUMBER_Q.search(to_simplified(question)))
+
+    def idf(t: str) -> float:
+        return math.log(1 + (n_docs + 1) / (df.get(t, 0) + 0.5))
+
+    def weight(t: str) -> float:  # figures and years in a question are what the answer must match
+        return idf(t) * (2.0 if any(ch.isdigit() for ch in t) else 1.0)
+
+    q_weight = sum(weight(t) for t in q_tokens) or 1.0
+    scored: list[tuple[float, int, int, str]] = []
+    for pi, p in enumerate(passages):
+        prior = 1.0 / (1 + 0.5 * pi)
+        for si, sent in enumerate(split_sentences(p.chunk.text, max_chars=70)):
+            overlap = sum(weight(t) for t in q_tokens & set(tokenize(sent))) / q_weight
+            bonus = 0.15 if wants_number and re.search(r"\d", sent) else 0.0
+            scored.append((0.7 * overlap + 0.3 * prior + bonus, pi, si, sent))
+    scored.sort(key=lambda x: -x[0])
+    chosen: dict[int, dict[int, str]] = {}
+    used = 0
+    for _score, pi, si, sent in scored:
+        header = 0 if pi in chosen else count_tokens(header_for(passages[pi])) + 4
+        cost = count_tokens(sent) + header
+        if used + cost > budget:
+            if used == 0:  # always give the model something: the best sentence, cut to fit
+                chosen.setdefault(pi, {})[si] = sent[: max(20, budget)]
+                used = budget
+            continue
+        chosen.setdefault(pi, {})[si] = sent
+        used += cost
+    out = []
+    for pi in sorted(chosen):
+        idxs = sorted(chosen[pi])
+        sentences = []
+        for j, si in enumerate(idxs):
+            if j and si != idxs[j - 1] + 1:
+                sentences.append("…")
+            sentences.append(chosen[pi][si])
+        out.append(ContextPassage(passages[pi].rank, passages[pi], sentences))
+    return out
+
+
+def header_for(p: Passage) -> str:
+    title = (p.meta.title if p.meta else "") or p.chunk.title
+    title = title if len(title) <= 36 else title[:36] + "…"
+    heading = p.chunk.heading.split(" > ")[-1] if p.chunk.heading else ""
+    return f"《{title}》" + (f"{heading}：" if heading and heading not in p.chunk.text[:60] else "")

@@ -1,0 +1,128 @@
+"""The few types passed between stages, defined once.
+
+Documents flow load → clean → chunk; chunks are indexed; retrieval returns
+Passages; the generator and citation checker turn them into an Answer whose
+JSON shape is the stable contract for evaluation scripts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+@dataclass
+class DocMeta:
+    """Metadata officials quote: where a passage came from and how to cite it."""
+
+    title: str = ""
+    issuer: str = ""
+    doc_number: str = ""  # 文号, e.g. 潍政字〔2024〕12号
+    date: str = ""  # ISO yyyy-mm-dd when known
+    place: str = ""
+
+
+@dataclass
+class CleanReport:
+    """What cleaning did to one document, so damage left behind is visible."""
+
+    chars_before: int = 0
+    chars_after: int = 0
+    removed: dict[str, int] = field(default_factory=dict)  # rule -> lines/spans removed
+    repaired: dict[str, int] = field(default_factory=dict)  # rule -> spans repaired
+    residual_damage: float = 0.0  # share of characters still suspicious after cleaning
+    removed_samples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """One source file after loading and cleaning; the original file is never touched."""
+
+    doc_id: str  # the source file name, used in citations
+    text: str  # cleaned text (original script)
+    meta: DocMeta
+    content_hash: str  # sha256 of the raw bytes
+    report: CleanReport = field(default_factory=CleanReport)
+
+
+@dataclass
+class Chunk:
+    """A retrievable unit; `id` is stable across rebuilds of the same content."""
+
+    id: str
+    doc_id: str
+    text: str  # original script, for display and the prompt
+    heading: str  # heading path, e.g. "二、重点任务 > （一）突出经济强县引领"
+    start: int  # character offsets in the cleaned document text
+    end: int
+    title: str = ""
+
+    def embed_text(self) -> str:
+        """Headings carry the topic that a chunk's body often omits."""
+        parts = [p for p in (self.title, self.heading) if p]
+        return (" > ".join(parts) + "\n" + self.text) if parts else self.text
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its rank and fused score."""
+
+    chunk: Chunk
+    rank: int
+    score: float
+    dense_score: float = 0.0
+    bm25_score: float = 0.0
+    meta: DocMeta = field(default_factory=DocMeta)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "doc": self.chunk.doc_id,
+            "chunk_id": self.chunk.id,
+            "score": round(float(self.score), 6),
+            "text": self.chunk.text,
+        }
+
+
+class Citation(BaseModel):
+    n: int
+    doc: str
+    title: str
+    chunk_id: str
+    text: str
+    sentence: str = Field(default="", exclude=True)  # the cited sentence, for highlighting
+
+
+class Timings(BaseModel):
+    retrieve: float = 0.0
+    first_token: float = 0.0
+    total: float = 0.0
+
+
+class ModelInfo(BaseModel):
+    embedder: str
+    llm: str
+
+
+class Answer(BaseModel):
+    """The stable answer record: CLI --json, batch output and the HTTP extra field."""
+
+    id: str | None = None
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    passages: list[dict[str, Any]]
+    timings_ms: Timings
+    model: ModelInfo
+    # Not part of the JSON contract: for the chat UI.
+    standalone_question: str = Field(default="", exclude=True)
+    notice: str = Field(default="", exclude=True)
+    passage_objs: list[Passage] = Field(default_factory=list, exclude=True)
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
