@@ -90,6 +90,12 @@ class Pipeline:
             self._generator = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed)
         return self._generator
 
+    def warmup(self) -> None:
+        """Load the LLM and prefill the shared system prompt, so the first user does not pay for it."""
+        from rag.prompt import SYSTEM
+
+        list(self.generator.stream([{"role": "system", "content": SYSTEM}, {"role": "user", "content": "你好"}], 1))
+
     def model_info(self) -> ModelInfo:
         llm = self._generator.name if self._generator else self.settings.llm
         return ModelInfo(embedder=self.embedder.name, llm=llm)
