@@ -24,6 +24,21 @@ from rag.types import Document
 Progress = Callable[[float, str], None]
 
 
+def prep_version() -> str:
+    """Fingerprint of the code that turns files into chunks: a change there makes an index stale."""
+    import hashlib
+
+    import rag.chunk
+    import rag.clean
+    import rag.load
+    import rag.metadata
+
+    h = hashlib.sha256()
+    for mod in (rag.load, rag.clean, rag.metadata, rag.chunk):
+        h.update(Path(mod.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
 @dataclass
 class UpdateReport:
     added: list[str] = field(default_factory=list)
@@ -68,6 +83,7 @@ def build(
             hashes.add(d.content_hash)
     chunks, vectors = _embed_docs(list(unique.values()), embedder, settings, progress)
     manifest = Manifest(store.FORMAT_VERSION, embedder.name, embedder.dim, settings.size, settings.overlap, index_type)
+    manifest.prep_version = prep_version()
     index = HybridIndex.create(manifest, unique, chunks, vectors)
     with store.write_lock(root):
         store.save(index, root)

@@ -44,6 +44,7 @@ class Manifest:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id -> {content_hash, title, chunks}
     files: dict[str, str] = field(default_factory=dict)  # file -> sha256
     updated: str = ""
+    prep_version: str = ""  # fingerprint of the cleaning/chunking code that produced the chunks
 
 
 @dataclass

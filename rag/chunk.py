@@ -89,6 +89,25 @@ def _merge_small(sections: list[tuple[str, int, int]], min_chars: int) -> list[t
     return merged
 
 
+def _merge_short(spans: list[tuple[int, int]], min_len: int) -> list[tuple[int, int]]:
+    """Heading lines split off their paragraph, or a closing signature, join their neighbour."""
+    out: list[tuple[int, int]] = []
+    carry: int | None = None  # start of a short span waiting for the next one
+    for start, end in spans:
+        if carry is not None:
+            start, carry = carry, None
+        if end - start < min_len:
+            carry = start
+            continue
+        out.append((start, end))
+    if carry is not None:
+        if out:
+            out[-1] = (out[-1][0], spans[-1][1])
+        else:
+            out.append((carry, spans[-1][1]))
+    return out
+
+
 def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Chunk]:
     settings = settings or ChunkSettings()
     splitter = RecursiveCharacterTextSplitter(
@@ -104,11 +123,15 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
     seen: dict[str, int] = {}
     for heading, start, end in _merge_small(_sections(doc.text), settings.min_section):
         section = doc.text[start:end]
+        spans: list[tuple[int, int]] = []
         for piece in splitter.create_documents([section]):
             body = piece.page_content.strip()
             if len(body) < 2:
                 continue
-            offset = start + int(piece.metadata.get("start_index", 0))
+            s0 = start + int(piece.metadata.get("start_index", 0))
+            spans.append((s0, s0 + len(body)))
+        for offset, stop in _merge_short(spans, settings.min_section // 3):
+            body = doc.text[offset:stop]
             digest = hashlib.sha1(f"{doc.doc_id}\n{body}".encode()).hexdigest()[:10]
             n = seen.get(digest, 0)
             seen[digest] = n + 1
@@ -120,7 +143,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                     text=body,
                     heading=heading,
                     start=offset,
-                    end=offset + len(body),
+                    end=stop,
                     title=doc.meta.title,
                 )
             )

@@ -100,14 +100,61 @@ def question_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms) if t not in generic]
 
 
+def _mentions(term: str, text: str) -> bool:
+    stem = re.sub(r"(省|市|县|区|镇|乡|村)$", "", term)
+    return term in text or (len(stem) >= 2 and stem in text)
+
+
 def missing_terms(question: str, sources: str) -> list[str]:
     src = to_simplified(sources)
-    missing = []
-    for t in question_terms(question):
-        stem = re.sub(r"(省|市|县|区|镇|乡|村)$", "", t)
-        if t not in src and (len(stem) < 2 or stem not in src):
-            missing.append(t)
-    return missing
+    return [t for t in question_terms(question) if not _mentions(t, src)]
+
+
+PROVINCES = frozenset(
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 陕西 "
+    "甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门".split()
+)
+
+
+def unsupported_places(question: str, answer: str, context: list[ContextPassage]) -> list[str]:
+    """Places the question asks about that the cited passages do not name.
+
+    Catches an answer about 青岛 built from a passage about 青州's target even
+    when 青岛 occurs in another retrieved passage. The cited document's title
+    and place count, since a plan's paragraphs rarely repeat their own city;
+    provinces are left to the check over all retrieved passages.
+    """
+    places = [t for t in question_terms(question) if not t.isdigit()]
+    if not places:
+        return []
+    cited = set(cited_numbers(answer)) or {c.n for c in context}
+    support = []
+    for c in context:
+        if c.n in cited:
+            meta = c.passage.meta
+            support += [c.passage.chunk.text, c.passage.chunk.heading, c.passage.chunk.title]
+            if meta:
+                support += [meta.title, meta.place, meta.issuer]
+    text = to_simplified("\n".join(x for x in support if x))
+    # Provinces are checked against all retrieved passages (missing_terms), not the cited one:
+    # a city plan rarely names its province, and translations tend to add it.
+    return [p for p in places if not _mentions(p, text) and re.sub(r"(省|市|自治区)$", "", p) not in PROVINCES]
+
+
+_BILLION = re.compile(r"(\d+(?:\.\d+)?)\s*billion", re.I)
+
+
+def fix_yi_as_billion(answer: str, sources: str) -> str:
+    """English answers often render N亿 as "N billion" (it is N/10 billion): correct it when the sources say N亿."""
+    src = to_simplified(sources)
+
+    def repl(m: re.Match[str]) -> str:
+        n = m.group(1)
+        if re.search(rf"(?<![\d.]){re.escape(n)}\s*亿", src) and f"{n}0亿" not in src:
+            return f"{float(n) / 10:g} billion"
+        return m.group(0)
+
+    return _BILLION.sub(repl, answer)
 
 
 @dataclass
@@ -120,14 +167,19 @@ class Grounding:
 def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str = "") -> Grounding:
     """Validate citations and content; add a citation when the model forgot one."""
     text = normalize_citations(answer).strip()
-    if not text or is_model_refusal(text):
+    if not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text)) or is_model_refusal(text):
         return Grounding(REFUSAL[lang], True, "model_refusal")
     valid = {c.n for c in context}
     text = drop_invalid_citations(text, valid)
     sources = "\n".join(c.passage.chunk.text for c in context)
+    if lang == "en":
+        text = fix_yi_as_billion(text, sources)
     missing = unsupported_numbers(text, sources, question)
     if missing:
         return Grounding(REFUSAL[lang], True, f"unsupported figures: {', '.join(missing)}")
+    off_topic = unsupported_places(question, text, context)
+    if off_topic:
+        return Grounding(REFUSAL[lang], True, f"answer not about: {', '.join(off_topic)}")
     if not cited_numbers(text) and context:
         best = max(context, key=lambda c: _overlap(text, c.text))
         text = text.rstrip() + f"[{best.n}]"

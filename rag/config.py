@@ -28,7 +28,7 @@ class Settings(BaseModel):
     min_score: float = 0.0  # passages below this dense similarity are not shown
     refuse_below: float = 0.80  # best dense similarity under this: the documents do not cover the question
     # generation
-    context_tokens: int = 360  # prompt budget for passages: keeps the first token near 2 s on 2 cores
+    context_tokens: int = 160  # prompt budget for passages: keeps the first token near 2 s on 2 cores
     max_new_tokens: int = 160
     n_ctx: int = 2048
     n_threads: int = 2

@@ -138,5 +138,7 @@ def extract_metadata(text: str, body: str = "") -> DocMeta:
         m = _SOURCE.search("\n".join(simp))
         if m:
             meta.issuer = m.group(2)
-    meta.place = _place(to_simplified(meta.title)) or _place(to_simplified(meta.issuer))
+    # The issuing body names its own jurisdiction; the title may name several places.
+    m = re.match(r"([\u4e00-\u9fff]{2,6}?(?:省|自治区|市|州|盟|县|区|旗))", to_simplified(meta.issuer))
+    meta.place = m.group(1) if m else (_place(to_simplified(meta.title)) or _place(to_simplified(meta.issuer)))
     return meta

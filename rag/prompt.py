@@ -20,7 +20,7 @@ SYSTEM = (
 LANG_HINT = {
     "zh-Hans": "用简体中文回答。",
     "zh-Hant": "用繁體中文回答。",
-    "en": "Answer in English. Keep the figures exactly as in the sources and cite like [1].",
+    "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units exactly as in the sources (e.g. 1100亿元), do not convert them.",
 }
 
 REWRITE_SYSTEM = (
@@ -30,7 +30,7 @@ REWRITE_SYSTEM = (
 
 
 def context_block(context: list[ContextPassage]) -> str:
-    return "\n".join(f"[{c.n}]{header_for(c.passage)}{c.text}" for c in context)
+    return "\n".join(f"[{c.n}]{header_for(c.passage, c.with_meta)}{c.text}" for c in context)
 
 
 def answer_messages(question: str, context: list[ContextPassage], lang: Lang) -> list[dict[str, str]]:
@@ -44,9 +44,16 @@ def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-TRANSLATE_SYSTEM = "把用户的英文问题翻译成简体中文。地名、机构名用中文标准译名。只输出译文。"
+TRANSLATE_SYSTEM = (
+    "这次不回答问题，只做翻译：把英文问题翻译成简体中文问题，地名、机构名用中文标准名称，"
+    "不添加原文没有的地名或内容，只输出译文，不加编号。"
+)
 
 
 def translate_messages(question: str) -> list[dict[str, str]]:
-    user = f"任务：{TRANSLATE_SYSTEM}\n\n英文问题：{question}\n译文："
+    user = (
+        f"任务：{TRANSLATE_SYSTEM}\n"
+        "例：What is Jinan's population target for 2030? → 济南市2030年的人口目标是多少？\n"
+        f"英文问题：{question}\n中文问题："
+    )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -31,4 +31,5 @@ def translate_to_chinese(question: str, generator: Generator) -> str:
 
     out = "".join(generator.stream(translate_messages(question), max_tokens=80)).strip()
     out = out.splitlines()[0].strip() if out else ""
+    out = re.sub(r"\[\d+\]", "", out).split("→")[-1].strip()
     return out if re.search(r"[\u4e00-\u9fff]", out) else question

@@ -27,6 +27,7 @@ class ContextPassage:
     n: int  # the passage's rank: the number the LLM cites
     passage: Passage
     sentences: list[str]
+    with_meta: bool = False
 
     @property
     def text(self) -> str:
@@ -65,6 +66,7 @@ def select_context(
     if not passages:
         return []
     q_tokens = set(tokenize(question))
+    with_meta = wants_metadata(question)
     wants_number = bool(_NUMBER_Q.search(to_simplified(question)))
 
     def idf(t: str) -> float:
@@ -85,7 +87,7 @@ def select_context(
     chosen: dict[int, dict[int, str]] = {}
     used = 0
     for _score, pi, si, sent in scored:
-        header = 0 if pi in chosen else count_tokens(header_for(passages[pi])) + 4
+        header = 0 if pi in chosen else count_tokens(header_for(passages[pi], with_meta)) + 4
         cost = count_tokens(sent) + header
         if used + cost > budget:
             if used == 0:  # always give the model something: the best sentence, cut to fit
@@ -102,12 +104,25 @@ def select_context(
             if j and si != idxs[j - 1] + 1:
                 sentences.append("…")
             sentences.append(chosen[pi][si])
-        out.append(ContextPassage(passages[pi].rank, passages[pi], sentences))
+        out.append(ContextPassage(passages[pi].rank, passages[pi], sentences, with_meta))
     return out
 
 
-def header_for(p: Passage) -> str:
+_META_Q = re.compile(r"文号|字号|发文|印发|发布|签发|日期|时间|哪天|何时|哪一天|哪年|机关|部门|单位|机构|谁|number|issued|date|when|who|agency|office", re.I)
+
+
+def wants_metadata(question: str) -> bool:
+    """Questions about who issued a document, when, or under which number need its metadata in the prompt."""
+    return bool(_META_Q.search(to_simplified(question)))
+
+
+def header_for(p: Passage, with_meta: bool = False) -> str:
     title = (p.meta.title if p.meta else "") or p.chunk.title
     title = title if len(title) <= 36 else title[:36] + "…"
     heading = p.chunk.heading.split(" > ")[-1] if p.chunk.heading else ""
-    return f"《{title}》" + (f"{heading}：" if heading and heading not in p.chunk.text[:60] else "")
+    head = f"《{title}》"
+    if with_meta and p.meta:
+        fields = [("发文", p.meta.issuer), ("文号", p.meta.doc_number), ("日期", p.meta.date)]
+        meta = "；".join(f"{k}：{v}" for k, v in fields if v)
+        head += f"（{meta}）" if meta else ""
+    return head + (f"{heading}：" if heading and heading not in p.chunk.text[:60] else "")

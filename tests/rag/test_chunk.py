@@ -1,0 +1,47 @@
+"""Chunking keeps heading paths, offsets and stable ids."""
+
+from __future__ import annotations
+
+from rag.chunk import ChunkSettings, chunk_document, heading_label, heading_level
+from rag.types import DocMeta, Document
+
+
+def _doc(text: str) -> Document:
+    return Document("x.txt", text, DocMeta(title="测试方案"), "h")
+
+
+def test_heading_levels():
+    assert heading_level("一、总体要求") == 1
+    assert heading_level("（一）突出经济强县引领。发挥") == 2
+    assert heading_level("(十九)建立新型帮扶机制") == 2
+    assert heading_level("1.加强领导") == 3
+    assert heading_level("2025年目标") is None
+    assert heading_label("（一）突出经济强县引领。发挥寿光市带动作用") == "（一）突出经济强县引领"
+
+
+def test_heading_path_offsets_and_ids(corpus_docs):
+    doc = next(d for d in corpus_docs if d.doc_id.startswith("002"))
+    chunks = chunk_document(doc)
+    target = next(c for c in chunks if "1100亿元" in c.text)
+    assert target.heading == "二、重点任务 > (一)突出经济强县引领"
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text
+        assert c.id.startswith("002_78ad54bd58fc9a9e:")
+    assert len({c.id for c in chunks}) == len(chunks)
+    assert [c.id for c in chunk_document(doc)] == [c.id for c in chunks]  # stable
+    assert "二、重点任务" in target.embed_text() and doc.meta.title in target.embed_text()
+
+
+def test_no_heading_only_chunks(corpus_docs):
+    for doc in corpus_docs:
+        for c in chunk_document(doc):
+            assert len(c.text) >= 20 or c.text == doc.text.strip(), (doc.doc_id, c.text)
+
+
+def test_sizes_respected():
+    text = "一、总则\n" + "。".join(f"第{i}句话讲的是县域经济发展的第{i}项任务" for i in range(80)) + "。"
+    chunks = chunk_document(_doc(text), ChunkSettings(size=120, overlap=20))
+    assert len(chunks) > 5
+    # a short neighbour (< min_section / 3) may join a chunk
+    assert all(len(c.text) <= 120 + ChunkSettings().min_section // 3 for c in chunks)
+    assert all(c.heading == "一、总则" for c in chunks)

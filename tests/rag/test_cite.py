@@ -1,0 +1,77 @@
+"""Citation normalisation and the grounding checks that turn unsupported answers into refusals."""
+
+from __future__ import annotations
+
+from rag.cite import (
+    REFUSAL,
+    cited_numbers,
+    drop_invalid_citations,
+    ground,
+    is_model_refusal,
+    missing_terms,
+    normalize_citations,
+    unsupported_numbers,
+)
+from rag.select import ContextPassage
+from rag.types import Chunk, DocMeta, Passage
+
+SRC = "力争到2025年,寿光市gdp完成1100亿元以上,青州市达到800亿元左右。"
+
+
+def _ctx(text: str = SRC, n: int = 1) -> list[ContextPassage]:
+    chunk = Chunk("d:1", "d.txt", text, "", 0, len(text), "潍坊方案")
+    return [ContextPassage(n, Passage(chunk, n, 1.0, meta=DocMeta(title="潍坊方案")), [text])]
+
+
+def test_normalize_citations():
+    assert normalize_citations("答案【1】和[1, 2]以及[3、4]") == "答案[1]和[1][2]以及[3][4]"
+    assert cited_numbers("a[2]b[1][2]") == [2, 1]
+    assert drop_invalid_citations("a[1][7]", {1}) == "a[1]"
+
+
+def test_numbers_checked_against_sources():
+    assert unsupported_numbers("寿光市目标是1100亿元以上[1]", SRC) == []
+    assert unsupported_numbers("Shouguang targets 110 billion yuan [1]", SRC) == []  # 1100亿 = 110 billion
+    assert unsupported_numbers("青岛市目标是900亿元[1]", SRC) == ["900亿"]
+    assert unsupported_numbers("到2030年", SRC, question="2030年的目标") == []
+
+
+def test_question_terms_must_be_in_sources():
+    assert missing_terms("青岛市2025年的GDP目标是多少？", SRC) == ["青岛市"]
+    assert missing_terms("寿光2025年的GDP目标", SRC) == []
+    assert missing_terms("寿光市2030年的GDP目标", SRC) == ["2030"]
+
+
+def test_ground_accepts_supported_answer_and_adds_missing_citation():
+    g = ground("寿光市2025年GDP目标是1100亿元以上。", _ctx(), "zh-Hans")
+    assert not g.refused and g.answer.endswith("[1]")
+
+
+def test_ground_refuses_invented_figure_and_model_refusal():
+    assert ground("青州市目标是900亿元[1]", _ctx(), "zh-Hans").refused
+    g = ground("资料中未提及。", _ctx(), "zh-Hant")
+    assert g.refused and g.answer == REFUSAL["zh-Hant"]
+    assert is_model_refusal("The documents do not mention Qingdao.")
+    assert not is_model_refusal("寿光市目标是1100亿元以上[1]")
+
+
+def test_ground_drops_invalid_citation_numbers():
+    g = ground("寿光市目标是1100亿元以上[1][5]", _ctx(), "zh-Hans")
+    assert g.answer == "寿光市目标是1100亿元以上[1]"
+
+
+def test_place_must_be_in_cited_passage():
+    from rag.cite import unsupported_places
+
+    ctx = _ctx()
+    assert unsupported_places("青岛市2025年GDP目标是多少", "800亿元左右[1]", ctx) == ["青岛市"]
+    assert unsupported_places("青州市2025年GDP目标是多少", "800亿元左右[1]", ctx) == []
+    assert unsupported_places("山东省青州市的GDP目标", "800亿元左右[1]", ctx) == []  # provinces: checked elsewhere
+    assert ground("[1]", ctx, "zh-Hans").refused
+
+
+def test_yi_rendered_as_billion_is_corrected():
+    from rag.cite import fix_yi_as_billion
+
+    assert fix_yi_as_billion("The target is 1100 billion yuan [1].", SRC) == "The target is 110 billion yuan [1]."
+    assert fix_yi_as_billion("The target is 110 billion yuan [1].", SRC) == "The target is 110 billion yuan [1]."

