@@ -2,17 +2,22 @@
 
 RRF needs no score calibration between the two retrievers. English questions
 skip BM25: Chinese word tokens cannot match them and would only add noise.
+A question about two places (潍坊和衢州各自…) is also searched once per place,
+so that each place's best passages reach the top k instead of the better
+matching place taking every slot.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 
 from index.dense import search as dense_search
 from index.embed import Embedder
 from index.store import HybridIndex
+from rag.cite import question_terms
 from rag.config import Settings
 from rag.script import to_simplified
 from rag.types import Passage
@@ -25,15 +30,39 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._places: frozenset[str] | None = None
 
     def search(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
         """Ranked passages; mode is hybrid, dense or bm25 (the latter two for ablations)."""
-        s = self.settings
-        top_k = top_k or s.top_k
-        idx = self.index
-        if not idx.chunks:
+        top_k = top_k or self.settings.top_k
+        if not self.index.chunks:
             return []
         query = to_simplified(question)
+        places = places_in(query, self._gazetteer())
+        if len(places) < 2 or not self.settings.split_places:
+            return self._search(query, top_k, mode)
+        per_place = 2 if len(places) * 2 <= top_k else 1
+        lists = [self._search(_only(query, place, places), per_place, mode) for place in places]
+        lists.append(self._search(query, top_k, mode))
+        merged: list[Passage] = []
+        seen: set[str] = set()
+        for p in [p for ranked in lists[:-1] for p in ranked] + lists[-1]:
+            if p.chunk.id not in seen:
+                seen.add(p.chunk.id)
+                merged.append(p)
+        merged = merged[:top_k]
+        for rank, p in enumerate(merged, 1):
+            p.rank = rank
+        return merged
+
+    def _gazetteer(self) -> frozenset[str]:
+        if self._places is None:
+            self._places = gazetteer(c.text for c in self.index.chunks)
+        return self._places
+
+    def _search(self, query: str, top_k: int, mode: str) -> list[Passage]:
+        s = self.settings
+        idx = self.index
         qvec = self.embedder.embed_queries([query])[0]
         d_scores, d_ids = dense_search(idx.faiss_index, qvec, s.candidates)
         all_dense = idx.vectors @ qvec  # exact similarity for every chunk: cheap, used for the floor and display
@@ -72,3 +101,58 @@ class Retriever:
                 break
         del d_scores
         return passages
+
+
+_NOT_PLACES = frozenset(
+    "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
+    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区".split()
+)
+
+
+def gazetteer(texts: Iterable[str]) -> frozenset[str]:
+    """Place names of the corpus itself (寿光市, 衢州…): jieba words tagged ns or ending in 省/市/县/区."""
+    import jieba.posseg as pseg
+
+    names: set[str] = set()
+    for text in texts:
+        for word, flag in pseg.cut(to_simplified(text)):
+            if 2 <= len(word) <= 4 and (flag == "ns" or (len(word) >= 3 and word[-1] in "省市县区")):
+                names.add(word)
+    return frozenset(n for n in names if n not in _NOT_PLACES and not _common_word(n))
+
+
+def _common_word(name: str) -> bool:
+    """经济区, 试点县: the stem is an everyday word, not a place name."""
+    import jieba
+    import jieba.posseg as pseg
+
+    stem = re.sub(r"(省|市|县|区)$", "", name)
+    if name.startswith(("全", "各", "本", "我", "该")) or len(stem) < 2:
+        return True
+    tags = [flag for _, flag in pseg.cut(stem)]
+    return tags != ["ns"] and jieba.dt.FREQ.get(stem, 0) >= 300
+
+
+def places_in(query: str, known: frozenset[str]) -> list[str]:
+    """Distinct places named in the question, in order of mention; a name inside a longer one counts once."""
+    found = []
+    for name in set(known) | {t for t in question_terms(query) if not t.isdigit()}:
+        stem = re.sub(r"(省|市|县|区)$", "", name)
+        if name in _NOT_PLACES or len(stem) < 2:
+            continue
+        pos = query.find(name) if name in query else query.find(stem)
+        if pos >= 0:
+            found.append((pos, -len(stem), stem))
+    places: list[str] = []
+    for _, _, stem in sorted(found):
+        if not any(stem in p or p in stem for p in places):
+            places.append(stem)
+    return places
+
+
+def _only(query: str, place: str, places: list[str]) -> str:
+    """The question about one of its places: the others are removed."""
+    for other in places:
+        if other != place:
+            query = re.sub(re.escape(other) + "(省|市|县|区)?", "", query)
+    return query
