@@ -45,7 +45,8 @@ class LlamaCppGenerator:
         self._lock = threading.Lock()
         self.last_wait_ms = 0.0
         self.calls = 0
-        self.active = 0  # >1 would mean two threads inside the model: tests assert it never happens
+        self.active = 0  # threads inside the model right now
+        self.max_active = 0  # >1 would mean two threads inside the model at once: the load test asserts it never is
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -55,6 +56,7 @@ class LlamaCppGenerator:
         with self._lock:
             self.last_wait_ms = (time.perf_counter() - t0) * 1000
             self.active += 1
+            self.max_active = max(self.max_active, self.active)
             self.calls += 1
             try:
                 for part in self._llm.create_chat_completion(

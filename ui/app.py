@@ -1,0 +1,50 @@
+"""The FastAPI app: the HTTP API at /v1 and /health, the Gradio chat mounted at '/'.
+
+API routes are added first: the Gradio mount at '/' matches every path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+from fastapi import FastAPI
+
+from rag.pipeline import Pipeline
+from ui import api, chat
+from ui.auth import login_checker
+from ui.feedback import DEFAULT_FEEDBACK, FeedbackLog
+from ui.render import CSS
+
+MAX_USERS = 8  # sessions answered at once; the LLM lock inside the generator serialises the model itself
+SYSTEM_FONTS = ["system-ui", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "Consolas", "monospace"]
+
+
+def theme() -> gr.themes.Theme:
+    """System fonts only: the default Google/CDN fonts would make the offline page wait for the network."""
+    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+def create_app(
+    pipe: Pipeline,
+    auth: list[tuple[str, str]] | None = None,
+    api_key: str = "",
+    feedback_path: Path = DEFAULT_FEEDBACK,
+) -> FastAPI:
+    app = FastAPI(title="政策文件问答 API", docs_url="/v1/docs", openapi_url="/v1/openapi.json", redoc_url=None)
+    api.install(app, pipe, api_key)
+    blocks = chat.build(pipe, FeedbackLog(feedback_path))
+    blocks.queue(default_concurrency_limit=MAX_USERS, max_size=64)
+    return gr.mount_gradio_app(
+        app,
+        blocks,
+        path="/",
+        auth=login_checker(auth) if auth else None,
+        auth_message="请登录后使用政策文件问答。" if auth else None,
+        footer_links=[],
+        ssr_mode=False,
+        theme=theme(),
+        css=CSS,
+        mcp_server=False,
+    )

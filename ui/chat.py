@@ -1,0 +1,289 @@
+"""The Gradio Blocks: a streaming chat with a sources panel, and a Documents tab to manage the index.
+
+One Pipeline is shared by every browser session (the LLM lock in the
+generator serialises answering); per-session state is the raw history passed
+to the pipeline and the answer records behind each bot message (for feedback).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.errors import RagError
+from rag.pipeline import Pipeline, check_question
+from rag.types import Answer, Passage
+from ui import render
+from ui.api import document_rows
+from ui.feedback import FeedbackLog
+
+log = logging.getLogger(__name__)
+
+# Answered by the bundled corpus (checked against it with pipe.retrieve and the LLM).
+EXAMPLES = [
+    "寿光市2025年的GDP目标是多少？",
+    "潍坊市县域经济到2025年的发展目标是什么？",
+    "潍坊市县域经济实施方案的文号是什么？",
+    "衢州市规上工业总产值的目标是多少？",
+]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+DOC_HEADERS = ["文件", "标题", "发文机关", "文号", "日期", "字数", "段落数", "残留损坏"]
+
+Messages = list[dict[str, Any]]
+History = list[tuple[str, str]]
+
+
+def _record(answer: Answer) -> dict[str, Any]:
+    """What feedback stores for one answer: enough to judge it later without re-running it."""
+    data = answer.to_json()
+    return {
+        "question": answer.question,
+        "standalone_question": answer.standalone_question,
+        "answer": answer.answer,
+        "refused": answer.refused,
+        "citations": data["citations"],
+        "passages": data["passages"],
+        "model": data["model"],
+    }
+
+
+def respond(
+    pipe: Pipeline, message: str, chat: Messages, history: History, records: dict[int, dict[str, Any]]
+) -> Iterator[tuple[str, Messages, str, History, dict[int, dict[str, Any]]]]:
+    """Stream one turn: user bubble, sources as soon as retrieval is done, tokens, then the grounded answer."""
+    chat, history, records = list(chat or []), list(history or []), dict(records or {})
+    message = message or ""
+    try:
+        check_question(message, pipe.settings.max_question_chars)
+    except RagError as exc:
+        chat += [{"role": "user", "content": render.user_message(message)}]
+        chat += [{"role": "assistant", "content": render.error_message(str(exc))}]
+        yield "", chat, render.sources_panel([]), history, records
+        return
+
+    chat.append({"role": "user", "content": render.user_message(message)})
+    busy = getattr(pipe._generator, "active", 0) if pipe._generator else 0
+    wait = "模型正忙，正在排队等待…" if busy else "正在检索…"
+    chat.append({"role": "assistant", "content": render.status_line(wait)})
+    bot = len(chat) - 1
+    panel = render.sources_panel([])
+    yield "", chat, panel, history, records
+
+    try:
+        pipe.reload_if_changed()  # an index updated by the CLI or another process is used at once
+    except RagError as exc:
+        log.warning("index reload failed, still serving the previous version: %s", exc)
+
+    text, passages, status = "", [], ""
+    try:
+        for ev in pipe.stream(message, history):
+            if ev.kind == "rewrite":
+                status = f"检索问题：{ev.data}"
+                chat[bot] = {"role": "assistant", "content": render.status_line(status)}
+            elif ev.kind == "translation":
+                status = f"检索用语：{ev.data}"
+                chat[bot] = {"role": "assistant", "content": render.status_line(status)}
+            elif ev.kind == "passages":
+                passages: list[Passage] = ev.data
+                panel = render.sources_panel(passages, pending=True)
+                chat[bot] = {"role": "assistant", "content": render.status_line("正在生成回答…")}
+            elif ev.kind == "token":
+                text += ev.data
+                chat[bot] = {"role": "assistant", "content": render.answer_message(text, streaming=True)}
+            elif ev.kind == "answer":
+                answer: Answer = ev.data
+                chat[bot] = {"role": "assistant", "content": render.answer_message(answer.answer, answer)}
+                panel = render.sources_panel(answer.passage_objs or passages, answer.citations, answer.refused)
+                history.append((message, answer.answer))
+                records[bot] = _record(answer)
+            else:
+                continue
+            yield "", chat, panel, history, records
+    except RagError as exc:
+        chat[bot] = {"role": "assistant", "content": render.error_message(str(exc))}
+        yield "", chat, panel, history, records
+    except Exception:
+        log.exception("answering failed")
+        chat[bot] = {"role": "assistant", "content": render.error_message("内部错误，回答失败。请稍后重试。")}
+        yield "", chat, panel, history, records
+
+
+def _doc_table(pipe: Pipeline) -> list[list[Any]]:
+    return [
+        [r["doc"], r["title"], r["issuer"], r["doc_number"], r["date"], r["chars"], r["chunks"], r["residual_damage"]]
+        for r in document_rows(pipe)
+    ]
+
+
+def _doc_choices(pipe: Pipeline) -> list[str]:
+    return sorted(pipe.index.docs)
+
+
+def add_documents(pipe: Pipeline, files: list[str] | None, progress: gr.Progress) -> tuple[str, Any, Any, None]:
+    """Load, clean and index uploaded files; the chat uses the new index as soon as this returns."""
+    from index import builder
+    from rag.document import prepare_bytes
+
+    if not files:
+        return "请先选择要上传的文件。", gr.update(), gr.update(), None
+    docs, problems = [], []
+    for i, path in enumerate(files):
+        name = os.path.basename(str(path))
+        progress(0.05 + 0.15 * i / len(files), desc=f"读取 {name}")
+        try:
+            if Path(name).suffix.lower() not in UPLOAD_TYPES:
+                raise RagError(f"{name}: 不支持的文件类型（支持 {' '.join(UPLOAD_TYPES)}）")
+            docs.append(prepare_bytes(Path(path).read_bytes(), name))
+        except RagError as exc:
+            problems.append(f"❌ {exc}")
+        except Exception as exc:
+            log.exception("loading %s failed", name)
+            problems.append(f"❌ {name}: 无法读取（{exc}）")
+    lines = []
+    if docs:
+        try:
+            _, report = builder.add(
+                docs,
+                pipe.settings.index_dir,
+                pipe.embedder,
+                progress=lambda f, msg: progress(0.2 + 0.75 * f, desc=f"建立索引：{msg}"),
+            )
+            progress(0.97, desc="加载新索引")
+            pipe.reload()
+        except RagError as exc:
+            return f"❌ 索引更新失败：{exc}", gr.update(), gr.update(), None
+        if report.added:
+            lines.append("✅ 已添加：" + "、".join(report.added))
+        if report.replaced:
+            lines.append("✅ 已更新：" + "、".join(report.replaced))
+        lines += [f"ℹ️ 跳过：{s}" for s in report.skipped]
+    lines += problems
+    table = gr.update(value=_doc_table(pipe))
+    dropdown = gr.update(choices=_doc_choices(pipe), value=None)
+    return "\n\n".join(render.esc(x) for x in lines) or "没有可添加的文件。", table, dropdown, None
+
+
+def remove_document(pipe: Pipeline, doc_id: str | None) -> tuple[str, Any, Any]:
+    from index import builder
+
+    if not doc_id:
+        return "请先选择要删除的文件。", gr.update(), gr.update()
+    try:
+        _, report = builder.remove([doc_id], pipe.settings.index_dir, pipe.embedder.name)
+        pipe.reload()
+    except RagError as exc:
+        return f"❌ 删除失败：{render.esc(exc)}", gr.update(), gr.update()
+    msg = "✅ 已从索引中删除：" + render.esc("、".join(report.removed))
+    return msg, gr.update(value=_doc_table(pipe)), gr.update(choices=_doc_choices(pipe), value=None)
+
+
+def build(pipe: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
+    """The whole page; `pipe` is captured by the handlers (one per process)."""
+    info = pipe.model_info()
+    with gr.Blocks(title="政策文件问答") as demo:
+        gr.Markdown(
+            "## 政策文件问答\n"
+            "根据已收录的政策文件回答问题，每句回答都标注来源 [n]；文件中没有的内容会明确说明。"
+            "全部在本机离线运行。"
+        )
+        history = gr.State([])
+        records = gr.State({})
+        with gr.Tabs():
+            with gr.Tab("问答", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            label="对话",
+                            elem_id="chat",
+                            height=560,
+                            buttons=["copy", "copy_all"],
+                            feedback_options=("Like", "Dislike"),
+                            examples=[{"text": q} for q in EXAMPLES],
+                            placeholder="请输入问题，或点击下面的示例问题：",
+                            sanitize_html=True,
+                            allow_tags=False,
+                            layout="bubble",
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(
+                                placeholder="输入问题，按回车发送（可以追问，例如“那青州市呢？”）",
+                                show_label=False,
+                                scale=8,
+                                elem_id="question",
+                                max_lines=4,
+                            )
+                            send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="send")
+                            clear = gr.Button("新对话", scale=1, min_width=70, elem_id="new-chat")
+                        gr.Markdown(
+                            f"<small>模型：{render.esc(info.llm)} · 向量：{render.esc(info.embedder)} · "
+                            "回答仅依据已收录文件，请以原文为准。</small>"
+                        )
+                    with gr.Column(scale=2):
+                        sources = gr.HTML(render.sources_panel([]), elem_id="sources", label="来源")
+            with gr.Tab("文件管理", id="docs"):
+                gr.Markdown("### 已收录文件\n“残留损坏”是清洗后仍可疑的字符比例（0 表示干净）。")
+                table = gr.Dataframe(
+                    value=_doc_table(pipe),
+                    headers=DOC_HEADERS,
+                    interactive=False,
+                    wrap=True,
+                    column_widths=["17%", "31%", "14%", "13%", "9%", "5%", "5%", "6%"],
+                    elem_id="doc-table",
+                )
+                with gr.Row():
+                    with gr.Column():
+                        upload = gr.File(
+                            label="上传文件（.txt .md .html .pdf .docx）",
+                            file_count="multiple",
+                            file_types=UPLOAD_TYPES,
+                            type="filepath",
+                            elem_id="upload",
+                        )
+                        add_btn = gr.Button("添加到索引", variant="primary", elem_id="add-docs")
+                    with gr.Column():
+                        remove_dd = gr.Dropdown(choices=_doc_choices(pipe), label="选择要删除的文件", elem_id="remove")
+                        remove_btn = gr.Button("从索引中删除", variant="stop", elem_id="remove-doc")
+                doc_status = gr.Markdown(elem_id="doc-status")
+
+        def _respond(message, chat, hist, recs):
+            yield from respond(pipe, message, chat, hist, recs)
+
+        turn = [box, chatbot, history, records]
+        outputs = [box, chatbot, sources, history, records]
+        box.submit(_respond, turn, outputs, api_name=False)
+        send.click(_respond, turn, outputs, api_name=False)
+
+        def _example(evt: gr.SelectData) -> str:
+            value = evt.value if isinstance(evt.value, dict) else {}
+            return value.get("text", "")
+
+        chatbot.example_select(_example, None, box, api_name=False).then(_respond, turn, outputs, api_name=False)
+
+        def _reset():
+            return [], render.sources_panel([]), [], {}, ""
+
+        clear.click(_reset, None, [chatbot, sources, history, records, box], api_name=False)
+        chatbot.clear(_reset, None, [chatbot, sources, history, records, box], api_name=False)
+
+        def _like(recs: dict[int, dict[str, Any]], evt: gr.LikeData) -> None:
+            index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+            entry = (recs or {}).get(index) or (recs or {}).get(str(index))
+            if entry is None:
+                entry = {"answer": str(evt.value), "question": "", "passages": []}
+            liked = evt.liked if isinstance(evt.liked, bool) else None
+            feedback.record(liked, {**entry, "message_index": index, "feedback": str(evt.liked)})
+            gr.Info("感谢反馈！" if liked is not False else "已记录，我们会改进。")
+
+        chatbot.like(_like, records, None, api_name=False)
+
+        def _add(files, progress=gr.Progress()):  # noqa: B008  (Gradio injects the tracker by default value)
+            return add_documents(pipe, files, progress)
+
+        add_btn.click(_add, upload, [doc_status, table, remove_dd, upload], api_name=False)
+        remove_btn.click(lambda d: remove_document(pipe, d), remove_dd, [doc_status, table, remove_dd], api_name=False)
+    return demo
