@@ -90,6 +90,11 @@ class Pipeline:
             self._generator = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed)
         return self._generator
 
+    @property
+    def loaded_generator(self) -> Generator | None:
+        """The model if it is loaded: a status page must not load 1 GB just to report on it."""
+        return self._generator
+
     def warmup(self) -> None:
         """Load the LLM and prefill the shared system prompt, so the first user does not pay for it."""
         from rag.prompt import SYSTEM

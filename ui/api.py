@@ -160,10 +160,25 @@ def build_router(pipe: Pipeline, api_key: str = "") -> APIRouter:
             "docs": len(index.docs),
             "chunks": len(index.chunks),
             "model": pipe.model_info().model_dump(),
+            "llm": _llm_stats(pipe),
         }
 
     router.include_router(v1)
     return router
+
+
+def _llm_stats(pipe: Pipeline) -> dict[str, Any]:
+    """Queue and concurrency figures of the one shared model, without loading it if it is not loaded yet."""
+    gen = pipe.loaded_generator
+    if gen is None:
+        return {"loaded": False}
+    return {
+        "loaded": True,
+        "calls": getattr(gen, "calls", None),
+        "active": getattr(gen, "active", None),
+        "max_active": getattr(gen, "max_active", None),
+        "last_wait_ms": round(getattr(gen, "last_wait_ms", 0.0), 1),
+    }
 
 
 def document_rows(pipe: Pipeline) -> list[dict[str, Any]]:
