@@ -24,7 +24,7 @@ from rag.errors import QuestionError
 from rag.generate import Generator, load_generator
 from rag.prompt import answer_messages
 from rag.retrieve import Retriever
-from rag.rewrite import needs_rewrite, rewrite, translate_to_chinese
+from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
 from rag.script import detect_lang, to_script
 from rag.select import select_context
 from rag.types import Answer, Citation, ModelInfo, Passage, Timings
@@ -128,7 +128,8 @@ class Pipeline:
             yield Event("rewrite", standalone)
         search_query = standalone
         if lang == "en":
-            search_query = translate_to_chinese(standalone, self.generator)
+            named = romanized_places(standalone, self.retriever.places())
+            search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)
         passages = self.retriever.search(search_query)
         t_retrieve = time.perf_counter()

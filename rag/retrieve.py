@@ -17,7 +17,7 @@ import numpy as np
 from index.dense import search as dense_search
 from index.embed import Embedder
 from index.store import HybridIndex
-from rag.cite import question_terms
+from rag.cite import NOT_PLACES, question_terms
 from rag.config import Settings
 from rag.script import to_simplified
 from rag.types import Passage
@@ -38,7 +38,7 @@ class Retriever:
         if not self.index.chunks:
             return []
         query = to_simplified(question)
-        places = places_in(query, self._gazetteer())
+        places = places_in(query, self.places())
         if len(places) < 2 or not self.settings.split_places:
             return self._search(query, top_k, mode)
         per_place = 2 if len(places) * 2 <= top_k else 1
@@ -55,7 +55,8 @@ class Retriever:
             p.rank = rank
         return merged
 
-    def _gazetteer(self) -> frozenset[str]:
+    def places(self) -> frozenset[str]:
+        """The place names of the indexed documents (built on first use)."""
         if self._places is None:
             self._places = gazetteer(c.text for c in self.index.chunks)
         return self._places
@@ -103,12 +104,6 @@ class Retriever:
         return passages
 
 
-_NOT_PLACES = frozenset(
-    "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
-    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区".split()
-)
-
-
 def gazetteer(texts: Iterable[str]) -> frozenset[str]:
     """Place names of the corpus itself (寿光市, 衢州…): jieba words tagged ns or ending in 省/市/县/区."""
     import jieba.posseg as pseg
@@ -118,7 +113,7 @@ def gazetteer(texts: Iterable[str]) -> frozenset[str]:
         for word, flag in pseg.cut(to_simplified(text)):
             if 2 <= len(word) <= 4 and (flag == "ns" or (len(word) >= 3 and word[-1] in "省市县区")):
                 names.add(word)
-    return frozenset(n for n in names if n not in _NOT_PLACES and not _common_word(n))
+    return frozenset(n for n in names if n not in NOT_PLACES and not _common_word(n))
 
 
 def _common_word(name: str) -> bool:
@@ -138,7 +133,7 @@ def places_in(query: str, known: frozenset[str]) -> list[str]:
     found = []
     for name in set(known) | {t for t in question_terms(query) if not t.isdigit()}:
         stem = re.sub(r"(省|市|县|区)$", "", name)
-        if name in _NOT_PLACES or len(stem) < 2:
+        if name in NOT_PLACES or len(stem) < 2:
             continue
         pos = query.find(name) if name in query else query.find(stem)
         if pos >= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from rag.generate import Generator
 from rag.prompt import rewrite_messages
@@ -23,6 +24,26 @@ def rewrite(question: str, history: list[tuple[str, str]], generator: Generator)
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"^(改写后的问题|问题)[:：]\s*", "", out).strip(" \"'“”")
     return out if 2 <= len(out) <= 200 else question
+
+
+def romanized_places(question: str, places: Iterable[str]) -> str:
+    """Pingyi County → 平邑 County: the small LLM cannot transliterate county names back, the corpus can.
+
+    Each place name of the index is keyed by its toneless pinyin; capitalised
+    English words that spell one are replaced by the Chinese name.
+    """
+    from pypinyin import lazy_pinyin
+
+    table: dict[str, str] = {}
+    for name in sorted(places, key=len):
+        stem = re.sub(r"(省|市|县|区)$", "", name)
+        if len(stem) >= 2:
+            table.setdefault("".join(lazy_pinyin(stem)).lower(), stem)
+
+    def sub(m: re.Match[str]) -> str:
+        return table.get(m.group(0).replace("-", "").lower(), m.group(0))
+
+    return re.sub(r"\b[A-Z][a-z]+(?:-[a-z]+)?\b", sub, question)
 
 
 def translate_to_chinese(question: str, generator: Generator) -> str:

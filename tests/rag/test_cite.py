@@ -75,3 +75,38 @@ def test_yi_rendered_as_billion_is_corrected():
 
     assert fix_yi_as_billion("The target is 1100 billion yuan [1].", SRC) == "The target is 110 billion yuan [1]."
     assert fix_yi_as_billion("The target is 110 billion yuan [1].", SRC) == "The target is 110 billion yuan [1]."
+
+
+def _ctx_texts(*texts):
+    from rag.select import ContextPassage
+    from rag.types import Chunk, Passage
+
+    return [
+        ContextPassage(
+            n=n,
+            passage=Passage(chunk=Chunk(id=str(n), doc_id="d", text=t, heading="", start=0, end=1), rank=n, score=1.0),
+            sentences=[t],
+            with_meta=False,
+        )
+        for n, t in enumerate(texts, 1)
+    ]
+
+
+def test_recite_points_a_figure_at_the_passage_that_holds_it():
+    from rag.cite import recite
+
+    ctx = _ctx_texts("临沂市计划评审认定35家市级创新平台。平邑县荣获守牢发展和安全底线专项评价先进县", "潍坊每年新建市级科技创新平台30家以上。")
+    assert recite("临沂计划评审认定35家市级创新平台。[2]", ctx) == "临沂计划评审认定35家市级创新平台。[1]"
+    assert recite("[2]平邑县荣获“守牢发展和安全底线专项评价先进县”。", ctx).startswith("[1]")
+    assert recite("Linyi will certify 35 platforms [2]. Weifang builds 30 a year [2].", ctx) == (
+        "Linyi will certify 35 platforms [1]. Weifang builds 30 a year [2]."
+    )
+    # a right citation stays
+    assert recite("潍坊每年新建市级科技创新平台30家以上[2]。", ctx) == "潍坊每年新建市级科技创新平台30家以上[2]。"
+
+
+def test_partial_answer_is_not_a_refusal():
+    from rag.cite import is_model_refusal
+
+    assert not is_model_refusal("潍坊：7000亿元[1]；衢州：资料中未提及")
+    assert is_model_refusal("资料中未提及青岛市2025年的目标。")

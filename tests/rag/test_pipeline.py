@@ -48,7 +48,7 @@ def test_traditional_question_gets_traditional_answer(pipeline):
 
 def test_english_question_gets_english_answer(pipeline):
     a = pipeline.ask("What is the GDP target of Shouguang for 2025?")
-    assert not a.refused and "1100" in a.answer
+    assert not a.refused and re.search(r"1100|110 billion", a.answer), a.answer
     assert len(re.findall(r"[A-Za-z]", a.answer)) > len(re.findall(r"[\u4e00-\u9fff]", a.answer))
 
 
