@@ -172,15 +172,17 @@ PROVINCES = frozenset(
 
 
 def unsupported_places(question: str, answer: str, context: list[ContextPassage]) -> list[str]:
-    """Places the question asks about that the cited passages do not name.
+    """Places and years the question asks about that the cited passages do not name.
 
-    Catches an answer about 青岛 built from a passage about 青州's target even
-    when 青岛 occurs in another retrieved passage. The cited document's title
-    and place count, since a plan's paragraphs rarely repeat their own city;
-    provinces are left to the check over all retrieved passages.
+    Catches an answer about 青岛 built from a passage about 青州's target, or a
+    2026 target answered with a 2025 one, even when 青岛 or 2026 occurs in
+    another retrieved passage. The cited document's title and place count,
+    since a plan's paragraphs rarely repeat their own city; provinces are left
+    to the check over all retrieved passages. A question comparing several
+    places may be answered for those the passages cover.
     """
-    places = [t for t in question_terms(question) if not t.isdigit()]
-    if not places:
+    terms = question_terms(question)
+    if not terms:
         return []
     cited = set(cited_numbers(answer)) or {c.n for c in context}
     support = []
@@ -189,27 +191,35 @@ def unsupported_places(question: str, answer: str, context: list[ContextPassage]
             meta = c.passage.meta
             support += [c.passage.chunk.text, c.passage.chunk.heading, c.passage.chunk.title]
             if meta:
-                support += [meta.title, meta.place, meta.issuer]
+                support += [meta.title, meta.place, meta.issuer, meta.date]
     text = to_simplified("\n".join(x for x in support if x))
     # Provinces are checked against all retrieved passages (missing_terms), not the cited one:
     # a city plan rarely names its province, and translations tend to add it.
-    return [p for p in places if not _mentions(p, text) and re.sub(r"(省|市|自治区)$", "", p) not in PROVINCES]
+    places = [t for t in terms if not t.isdigit() and re.sub(r"(省|市|自治区)$", "", t) not in PROVINCES]
+    years = [t for t in terms if t.isdigit()]
+    missing = [t for t in years if t not in text]
+    missing_places = [p for p in places if not _mentions(p, text)]
+    if len(places) >= 2 and len(missing_places) < len(places):
+        missing_places = []
+    return missing_places + missing
 
 
-_BILLION = re.compile(r"(\d+(?:\.\d+)?)\s*billion", re.I)
+_MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(billion|million)", re.I)
+_SCALE = {"billion": ("亿", 10), "million": ("万", 100)}  # N亿 = N/10 billion, N万 = N/100 million
 
 
 def fix_yi_as_billion(answer: str, sources: str) -> str:
-    """English answers often render N亿 as "N billion" (it is N/10 billion): correct it when the sources say N亿."""
+    """English answers often render N亿 as "N billion" and N万 as "N million": correct them when the sources say N亿/N万."""
     src = to_simplified(sources)
 
     def repl(m: re.Match[str]) -> str:
-        n = m.group(1)
-        if re.search(rf"(?<![\d.]){re.escape(n)}\s*亿", src) and f"{n}0亿" not in src:
-            return f"{float(n) / 10:g} billion"
+        n, word = m.group(1), m.group(2)
+        unit, div = _SCALE[word.lower()]
+        if re.search(rf"(?<![\d.]){re.escape(n)}\s*{unit}", src) and f"{n}{'0' * (len(str(div)) - 1)}{unit}" not in src:
+            return f"{float(n) / div:g} {word}"
         return m.group(0)
 
-    return _BILLION.sub(repl, answer)
+    return _MAGNITUDE.sub(repl, answer)
 
 
 @dataclass

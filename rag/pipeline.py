@@ -22,7 +22,7 @@ from rag.cite import REFUSAL, best_sentence, cited_numbers, ground, is_model_ref
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, load_generator
-from rag.prompt import answer_messages
+from rag.prompt import RETRY_HINT, answer_messages
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
 from rag.script import detect_lang, to_script
@@ -128,7 +128,7 @@ class Pipeline:
             yield Event("rewrite", standalone)
         search_query = standalone
         if lang == "en":
-            named = romanized_places(standalone, self.retriever.places())
+            named = romanized_places(standalone, self.retriever.place_counts())
             search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)
         passages = self.retriever.search(search_query)
@@ -164,22 +164,29 @@ class Pipeline:
             )
             asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
             messages = answer_messages(asked, context, lang)
-            held = ""  # hold back the start until it is clear the model is not refusing
-            for tok in gen.stream(messages, self.settings.max_new_tokens):
-                if not first_token_ms:
-                    first_token_ms = (time.perf_counter() - t0) * 1000
-                raw += tok
-                if held is not None:
-                    held += tok
-                    if len(held) < 8 and not is_model_refusal(held):
-                        continue
-                    if is_model_refusal(held):
+            for attempt in range(2):
+                held: str | None = ""  # hold back the start until it is clear the model is not refusing
+                for tok in gen.stream(messages, self.settings.max_new_tokens):
+                    if not first_token_ms:
+                        first_token_ms = (time.perf_counter() - t0) * 1000
+                    raw += tok
+                    if held is not None:
+                        held += tok
+                        if len(held) < 8 and not is_model_refusal(held):
+                            continue
+                        if is_model_refusal(held):
+                            held = None
+                            continue
+                        yield Event("token", to_script(held, lang))
                         held = None
                         continue
-                    yield Event("token", to_script(held, lang))
-                    held = None
+                    yield Event("token", to_script(tok, lang))
+                # The small model sometimes answers with a bare "[2]": ask once more, plainly (nothing was shown yet).
+                if attempt == 0 and not _HAS_TEXT.search(re.sub(r"\[\d+\]", "", raw)):
+                    raw = ""
+                    messages = answer_messages(asked + RETRY_HINT, context, lang)
                     continue
-                yield Event("token", to_script(tok, lang))
+                break
             grounded = ground(raw, context, lang, f"{standalone}\n{search_query}")
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
         else:

@@ -23,6 +23,8 @@ LANG_HINT = {
     "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units exactly as in the sources (e.g. 1100亿元), do not convert them.",
 }
 
+RETRY_HINT = "（请直接写出答案的内容，不要只写编号。）"
+
 REWRITE_SYSTEM = (
     "把用户的后续问题改写成一个不依赖对话历史、可以单独理解的完整问题。"
     "补全省略的地区、对象和时间。只输出改写后的问题，不要回答。"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rag.generate import Generator
 from rag.prompt import rewrite_messages
@@ -26,16 +26,18 @@ def rewrite(question: str, history: list[tuple[str, str]], generator: Generator)
     return out if 2 <= len(out) <= 200 else question
 
 
-def romanized_places(question: str, places: Iterable[str]) -> str:
+def romanized_places(question: str, places: Iterable[str] | Mapping[str, int]) -> str:
     """Pingyi County → 平邑 County: the small LLM cannot transliterate county names back, the corpus can.
 
     Each place name of the index is keyed by its toneless pinyin; capitalised
-    English words that spell one are replaced by the Chinese name.
+    English words that spell one are replaced by the Chinese name. Given
+    mention counts, the most mentioned of two homophones wins (临沂 over 临邑).
     """
     from pypinyin import lazy_pinyin
 
     table: dict[str, str] = {}
-    for name in sorted(places, key=len):
+    counts = places if isinstance(places, Mapping) else dict.fromkeys(places, 0)
+    for name in sorted(counts, key=lambda n: (-counts[n], len(n), n)):
         stem = re.sub(r"(省|市|县|区)$", "", name)
         if len(stem) >= 2:
             table.setdefault("".join(lazy_pinyin(stem)).lower(), stem)

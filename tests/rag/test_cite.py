@@ -110,3 +110,26 @@ def test_partial_answer_is_not_a_refusal():
 
     assert not is_model_refusal("潍坊：7000亿元[1]；衢州：资料中未提及")
     assert is_model_refusal("资料中未提及青岛市2025年的目标。")
+
+
+def test_year_must_be_in_the_cited_passage():
+    from rag.cite import unsupported_places
+
+    ctx = _ctx_texts("潍坊力争到2025年县域地区生产总值突破7000亿元。", "衢州到2026年全市常住人口达到100万人。")
+    assert unsupported_places("潍坊2026年县域经济的目标是什么？", "突破7000亿元[1]", ctx) == ["2026"]
+    assert unsupported_places("潍坊2025年县域经济的目标是什么？", "突破7000亿元[1]", ctx) == []
+
+
+def test_comparison_may_be_answered_for_the_places_covered():
+    from rag.cite import unsupported_places
+
+    ctx = _ctx_texts("潍坊力争县域地区生产总值突破7000亿元。", "其他内容。")
+    assert unsupported_places("潍坊和青岛各自的总量目标是什么？", "潍坊突破7000亿元[1]", ctx) == []
+    assert unsupported_places("青岛的总量目标是什么？", "突破7000亿元[1]", ctx) == ["青岛"]
+
+
+def test_wan_rendered_as_million_is_corrected():
+    from rag.cite import fix_yi_as_billion
+
+    src = "全市累计开设碳账户234.2万个。"
+    assert fix_yi_as_billion("There are 234.2 million carbon accounts [1].", src) == "There are 2.342 million carbon accounts [1]."

@@ -13,6 +13,12 @@ def test_romanized_places_from_the_corpus_gazetteer():
     )
 
 
+def test_homophones_resolved_by_mentions():
+    assert romanized_places("What do Linyi and Weifang aim for?", {"临邑": 2, "临沂市": 40, "潍坊": 50}) == (
+        "What do 临沂 and 潍坊 aim for?"
+    )
+
+
 def test_sentence_words_are_left_alone():
     assert romanized_places("What is the GDP target?", {"衢州市"}) == "What is the GDP target?"
 
