@@ -32,6 +32,7 @@ class ChunkSettings:
     size: int = 500  # chosen by the dev-set ablation (README): 300 loses list and multi-part answers
     overlap: int = 80
     min_section: int = 120  # shorter sections (a lone heading line) merge into the next one
+    outline: bool = True  # add one chunk per document listing its main headings
 
 
 def heading_level(line: str) -> int | None:
@@ -147,4 +148,31 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                     title=doc.meta.title,
                 )
             )
+    if settings.outline:
+        chunks.extend(_outline(doc, stem))
     return chunks
+
+
+def _outline(doc: Document, stem: str, max_chars: int = 600) -> list[Chunk]:
+    """The document's main headings as one chunk: answers "从哪几个方面…" / "主要举措有哪些" questions.
+
+    Such overview questions have no single paragraph that answers them; the
+    headings of a policy text are its own summary.
+    """
+    lines: list[str] = []
+    first, last = None, 0
+    for m in re.finditer(r"[^\n]+", doc.text):
+        line = m.group(0).strip()
+        level = heading_level(line)
+        if level is None or level > 2:
+            continue
+        label = heading_label(line)
+        if sum(len(x) + 1 for x in lines) + len(label) > max_chars:
+            break
+        lines.append(label)
+        first = m.start() if first is None else first
+        last = m.end()
+    if len(lines) < 3 or first is None:
+        return []
+    text = "\n".join(lines)
+    return [Chunk(id=f"{stem}:outline", doc_id=doc.doc_id, text=text, heading="主要内容（标题）", start=first, end=last, title=doc.meta.title)]

@@ -10,6 +10,7 @@ from pathlib import Path
 import gradio as gr
 from fastapi import FastAPI
 
+from rag.load import MAX_BYTES
 from rag.pipeline import Pipeline
 from ui import api, chat
 from ui.auth import login_checker
@@ -47,4 +48,5 @@ def create_app(
         theme=theme(),
         css=CSS,
         mcp_server=False,
+        max_file_size=MAX_BYTES,  # refused by the upload route itself, before the loader reads it
     )

@@ -25,7 +25,8 @@ def test_heading_path_offsets_and_ids(corpus_docs):
     target = next(c for c in chunks if "1100亿元" in c.text)
     assert target.heading == "二、重点任务 > (一)突出经济强县引领"
     for c in chunks:
-        assert doc.text[c.start : c.end] == c.text
+        if not c.id.endswith(":outline"):  # the outline is made of headings, not one span
+            assert doc.text[c.start : c.end] == c.text
         assert c.id.startswith("002_78ad54bd58fc9a9e:")
     assert len({c.id for c in chunks}) == len(chunks)
     assert [c.id for c in chunk_document(doc)] == [c.id for c in chunks]  # stable
@@ -45,3 +46,16 @@ def test_sizes_respected():
     # a short neighbour (< min_section / 3) may join a chunk
     assert all(len(c.text) <= 120 + ChunkSettings().min_section // 3 for c in chunks)
     assert all(c.heading == "一、总则" for c in chunks)
+
+
+def test_outline_chunk_lists_the_main_headings(corpus_docs):
+    from rag.chunk import chunk_document
+
+    doc = next(d for d in corpus_docs if d.doc_id.startswith("002_"))
+    outline = [c for c in chunk_document(doc) if c.id.endswith(":outline")]
+    assert len(outline) == 1
+    text = outline[0].text
+    assert "(一)实施产业升级行动" in text and "(二)实施科创跃升行动" in text and "1." not in text
+    # a document without numbered headings gets none
+    plain = next(d for d in corpus_docs if d.doc_id.startswith("000_"))
+    assert not [c for c in chunk_document(plain) if c.id.endswith(":outline")]

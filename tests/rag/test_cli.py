@@ -71,3 +71,9 @@ def test_batch_bad_lines(index_dir, tmp_path):
     bad.write_text('{"id": 1}\n', encoding="utf-8")
     proc = run("ask", "--batch", str(bad), "--index", str(index_dir), check=False)
     assert proc.returncode == 1 and "needs at least 'id' and 'question'" in proc.stderr
+
+
+@pytest.mark.parametrize(("question", "message"), [("   ", "问题为空"), ("？？！😀", "没有可检索的文字")])
+def test_bad_question_is_a_clear_error(index_dir, question, message):
+    proc = run("ask", question, "--index", str(index_dir), check=False)
+    assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
