@@ -67,7 +67,7 @@ def respond(
         return
 
     chat.append({"role": "user", "content": render.user_message(message)})
-    busy = getattr(pipe._generator, "active", 0) if pipe._generator else 0
+    busy = getattr(pipe.loaded_generator, "active", 0)
     wait = "模型正忙，正在排队等待…" if busy else "正在检索…"
     chat.append({"role": "assistant", "content": render.status_line(wait)})
     bot = len(chat) - 1
