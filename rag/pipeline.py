@@ -210,7 +210,7 @@ class Pipeline:
                         title=title,
                         chunk_id=p.chunk.id,
                         text=p.chunk.text,
-                        sentence=best_sentence(text, c.text),
+                        sentence=best_sentence(text, p.chunk.text),  # a span of the shown text, to highlight
                     )
                 )
         total_ms = (time.perf_counter() - t0) * 1000

@@ -29,6 +29,7 @@ def test_cited_figure(pipeline):
     assert not a.refused and "1100亿元" in a.answer
     _check_citations(a)
     assert a.citations[0].doc == "002_78ad54bd58fc9a9e.txt"
+    assert all(c.sentence and c.sentence in c.text for c in a.citations)  # the UI highlights it in the passage
     record = a.to_json()
     assert set(record) == ANSWER_KEYS and record["id"] == "q1"
     assert set(record["citations"][0]) == {"n", "doc", "title", "chunk_id", "text"}
