@@ -15,23 +15,9 @@ DEFAULT_DATASET = "eval/data/dev.jsonl"
 
 def _print_score(out: Path, summary: dict) -> None:
     from eval.report import console_table
+    from eval.score import METRIC_KEYS
 
-    cols = [
-        "n",
-        "hit@1",
-        "hit@5",
-        "mrr",
-        "keyfact",
-        "refusal_acc",
-        "false_refusal",
-        "cite_precision",
-        "cite_valid",
-        "unsupported",
-        "lang_match",
-        "ttft_p50_ms",
-        "total_p50_ms",
-        "total_p95_ms",
-    ]
+    cols = ["n", *METRIC_KEYS]
     rows = [{"_name": "all", **summary}]
     rows += [{"_name": f"type:{k}", **v} for k, v in summary.get("by_type", {}).items()]
     rows += [{"_name": f"lang:{k}", **v} for k, v in summary.get("by_lang", {}).items()]

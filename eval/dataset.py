@@ -6,11 +6,12 @@ score than the system earned; loading therefore stops at the first bad line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from rag.jsonl import parse_jsonl
 
 QType = Literal["fact", "number", "list", "multi_doc", "summary", "unanswerable"]
 QLang = Literal["zh-Hans", "zh-Hant", "en"]
@@ -76,13 +77,7 @@ def _short(err: ValidationError) -> str:
 def parse_lines(lines: list[str], source: str = "<dataset>") -> list[Question]:
     questions: list[Question] = []
     seen: dict[str, int] = {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{source}:{n}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    for n, row in parse_jsonl(lines, source, DatasetError):
         if not isinstance(row, dict):
             raise DatasetError(f"{source}:{n}: expected a JSON object, got {type(row).__name__}")
         try:

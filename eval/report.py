@@ -15,6 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from eval.score import METRIC_KEYS
+
 PLOT_METRICS = ["hit@5", "mrr", "keyfact", "refusal_acc", "cite_precision", "lang_match"]
 
 DEFINITIONS = """\
@@ -126,7 +128,7 @@ def write_report(out_dir: Path, rows: list[dict[str, Any]], summary: dict[str, A
     headline = [{"_name": "all", **summary}]
     by_type = [{"_name": k, **v} for k, v in summary.get("by_type", {}).items()]
     by_lang = [{"_name": k, **v} for k, v in summary.get("by_lang", {}).items()]
-    cols = ["n", *[k for k in summary if k in _COLS]]
+    cols = ["n", *[k for k in METRIC_KEYS if k in summary]]
     meta = summary.get("meta") or {}
     lines = ["# Evaluation report", ""]
     if meta:
@@ -165,18 +167,3 @@ def write_report(out_dir: Path, rows: list[dict[str, Any]], summary: dict[str, A
     return path
 
 
-_COLS = {
-    "hit@1",
-    "hit@5",
-    "mrr",
-    "keyfact",
-    "refusal_acc",
-    "false_refusal",
-    "cite_precision",
-    "cite_valid",
-    "unsupported",
-    "lang_match",
-    "ttft_p50_ms",
-    "total_p50_ms",
-    "total_p95_ms",
-}

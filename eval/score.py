@@ -22,6 +22,7 @@ from eval.metrics import (
     percentile,
     unsupported_items,
 )
+from rag.jsonl import parse_jsonl
 
 Row = dict[str, Any]
 METRIC_KEYS = [
@@ -47,13 +48,7 @@ def load_answers(path: str | Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise DatasetError(f"{path}: no such answers file")
     out: dict[str, dict[str, Any]] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+    for n, rec in parse_jsonl(path.read_text(encoding="utf-8").splitlines(), str(path), DatasetError):
         if not isinstance(rec, dict) or rec.get("id") is None:
             raise DatasetError(f"{path}:{n}: an answer record needs an 'id'")
         out[str(rec["id"])] = rec

@@ -136,17 +136,12 @@ def _batch(pipe, path: Path, out_path: Path | None) -> int:
     from tqdm import tqdm
 
     from rag.errors import QuestionError
+    from rag.jsonl import parse_jsonl
 
     if not path.is_file():
         raise RagError(f"{path}: no such file")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RagError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+    for n, row in parse_jsonl(path.read_text(encoding="utf-8").splitlines(), str(path), RagError):
         if not isinstance(row, dict) or "id" not in row or "question" not in row:
             raise RagError(f"{path}:{n}: each line needs at least 'id' and 'question'")
         rows.append(row)

