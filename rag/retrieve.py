@@ -2,9 +2,9 @@
 
 RRF needs no score calibration between the two retrievers. English questions
 skip BM25: Chinese word tokens cannot match them and would only add noise.
-A question about two places (潍坊和衢州各自…) is also searched once per place,
-so that each place's best passages reach the top k instead of the better
-matching place taking every slot.
+Optionally (Settings.split_places, off: no gain on the dev set) a question
+about two places (潍坊和衢州各自…) is also searched once per place, so that each
+place's best passages reach the top k.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from index.dense import search as dense_search
 from index.embed import Embedder
 from index.store import HybridIndex
-from rag.cite import NOT_PLACES, question_terms
+from rag.cite import NOT_PLACES, place_stem, question_terms
 from rag.config import Settings
 from rag.script import to_simplified
 from rag.types import Passage
@@ -39,8 +39,8 @@ class Retriever:
         if not self.index.chunks:
             return []
         query = to_simplified(question)
-        places = places_in(query, self.places())
-        if len(places) < 2 or not self.settings.split_places:
+        places = places_in(query, self.places()) if self.settings.split_places else []
+        if len(places) < 2:
             return self._search(query, top_k, mode)
         per_place = 2 if len(places) * 2 <= top_k else 1
         lists = [self._search(_only(query, place, places), per_place, mode) for place in places]
@@ -129,7 +129,7 @@ def _common_word(name: str) -> bool:
     import jieba
     import jieba.posseg as pseg
 
-    stem = re.sub(r"(省|市|县|区)$", "", name)
+    stem = place_stem(name)
     if name.startswith(("全", "各", "本", "我", "该")) or len(stem) < 2:
         return True
     tags = [flag for _, flag in pseg.cut(stem)]
@@ -140,7 +140,7 @@ def places_in(query: str, known: frozenset[str]) -> list[str]:
     """Distinct places named in the question, in order of mention; a name inside a longer one counts once."""
     found = []
     for name in set(known) | {t for t in question_terms(query) if not t.isdigit()}:
-        stem = re.sub(r"(省|市|县|区)$", "", name)
+        stem = place_stem(name)
         if name in NOT_PLACES or len(stem) < 2:
             continue
         pos = query.find(name) if name in query else query.find(stem)

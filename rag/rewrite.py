@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from rag.cite import place_stem
 from rag.generate import Generator
 from rag.prompt import rewrite_messages
 
@@ -38,7 +39,7 @@ def romanized_places(question: str, places: Iterable[str] | Mapping[str, int]) -
     table: dict[str, str] = {}
     counts = places if isinstance(places, Mapping) else dict.fromkeys(places, 0)
     for name in sorted(counts, key=lambda n: (-counts[n], len(n), n)):
-        stem = re.sub(r"(省|市|县|区)$", "", name)
+        stem = place_stem(name)
         if len(stem) >= 2:
             table.setdefault("".join(lazy_pinyin(stem)).lower(), stem)
 

@@ -49,3 +49,10 @@ def test_modes_and_floor(retriever):
 def test_passage_json_shape(retriever):
     p = retriever.search("寿光市2025年的GDP目标", top_k=1)[0]
     assert set(p.to_json()) == {"rank", "doc", "chunk_id", "score", "text"}
+
+
+def test_split_places_gives_each_place_passages(retriever):
+    split = Retriever(retriever.index, retriever.embedder, Settings(split_places=True))
+    top = split.search("潍坊和衢州各自提出了什么总量目标？", top_k=5)
+    assert {"002_78ad54bd58fc9a9e.txt", "004_9df9e4a75860d1fb.txt"} <= {p.chunk.doc_id for p in top}
+    assert [p.rank for p in top] == [1, 2, 3, 4, 5]
