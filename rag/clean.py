@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
-from rag.script import to_simplified
+from rag.script import to_simplified, to_traditional
 from rag.types import CleanReport
 
 # --- character-level -------------------------------------------------------
@@ -41,17 +42,35 @@ def normalize_chars(text: str) -> str:
     return text.translate(_FULLWIDTH_ALNUM)
 
 
-def _try_unshift(segment: str) -> str | None:
+def _gbk_bytes(text: str) -> bytes:
+    """The GBK bytes behind decoded text, including the 80 codes (FE50–FEA0) old GBK tables put in the private use area.
+
+    GB18030-2005 (Python's codec) maps those codes to real characters, so the
+    private-use characters a shifted decode produces would not encode back.
+    """
+    out = bytearray()
+    for ch in text:
+        i = ord(ch) - 0xE815
+        if 0 <= i < 80:
+            out += bytes([0xFE, 0x50 + i if i < 47 else 0x80 + i - 47])
+        else:
+            out += ch.encode("gb18030")
+    return bytes(out)
+
+
+def _try_unshift(segment: str) -> tuple[str, int | None] | None:
     """Re-decode GBK text that was decoded starting one byte late.
 
     In the shifted stream each character holds the trail byte of one original
     character and the lead byte of the next; dropping the first byte realigns
-    the pairs. Returns None when the bytes do not give clean Chinese text.
+    the pairs. Returns the text and, when the run ends in the middle of a
+    character, that character's lead byte; None when the bytes do not give
+    clean Chinese text.
     """
     # Characters at the end of the run may have lost bytes: try shorter runs, longest result first.
     for drop_tail in range(0, min(6, len(segment))):
         try:
-            data = segment[: len(segment) - drop_tail].encode("gb18030")
+            data = _gbk_bytes(segment[: len(segment) - drop_tail])
         except UnicodeEncodeError:
             continue
         for cut in (data[1:], data[1:-1]):
@@ -63,8 +82,69 @@ def _try_unshift(segment: str) -> str | None:
                 opens = sum(fixed.count(c) for c in "（(")
                 closes = sum(fixed.count(c) for c in "）)")
                 if opens == closes:
-                    return fixed
+                    dangling = data[-1] if drop_tail == 0 and len(cut) < len(data) - 1 and data[-1] >= 0x81 else None
+                    return fixed, dangling
     return None
+
+
+_LOST_READING = re.compile(rf"^([a-zü]*[{_TONE}][a-zü]*)\)")
+
+
+@lru_cache(maxsize=1)
+def _chars_by_reading() -> dict[str, list[str]]:
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: dict[str, list[str]] = {}
+    for cp, readings in pinyin_dict.items():
+        if 0x4E00 <= cp <= 0x9FFF:
+            for r in readings.split(","):
+                out.setdefault(r, []).append(chr(cp))
+    return out
+
+
+def char_for_reading(reading: str, before: str, after: str, traditional: bool = False, lead: int | None = None) -> str:
+    """The character a reading most likely belongs to, judged by the words it forms with its neighbours.
+
+    "加快服?wù)業": of the characters read wù, 务 forms 服务/服务业 (物 would
+    form 物业 only with the next one, and longer words count more). Without
+    any word, the reading's most common character is taken only if it clearly
+    dominates. A known GBK lead byte narrows the choice, usually to one
+    character. Empty if nothing fits.
+    """
+    import jieba
+
+    jieba.dt.check_initialized()
+    freq = jieba.dt.FREQ
+    b, a = to_simplified(before[-2:]), to_simplified(after[:2])
+    chars = _chars_by_reading().get(reading, [])
+    if lead is not None:  # the damaged run kept the character's first byte
+        chars = [c for c in chars if _gbk_lead(c) == lead]
+    candidates = {to_simplified(c) for c in chars}
+    if len(chars) == 1:
+        candidates = set(chars)
+    if not candidates:
+        return ""
+
+    def words(c: str) -> float:
+        window, i = b + c + a, len(b)
+        spans = [(x, y) for x in range(0, i + 1) for y in range(i + 1, len(window) + 1) if 2 <= y - x <= 4]
+        return sum(freq.get(window[x:y], 0) * (y - x - 1) for x, y in spans)
+
+    if len(chars) == 1:
+        return chars[0]
+    scored = sorted(((words(c), freq.get(c, 0), c) for c in candidates), reverse=True)
+    best = scored[0]
+    if best[0] == 0 and (best[1] == 0 or (len(scored) > 1 and best[1] < 5 * scored[1][1])):
+        return ""
+    return to_traditional(best[2]) if traditional else best[2]
+
+
+def _gbk_lead(ch: str) -> int | None:
+    try:
+        data = ch.encode("gbk")
+    except UnicodeEncodeError:
+        return None
+    return data[0] if len(data) == 2 else None
 
 
 def repair_gbk_shift(line: str) -> tuple[str, int, int]:
@@ -84,12 +164,19 @@ def repair_gbk_shift(line: str) -> tuple[str, int, int]:
     ascii_trail = m is not None and stripped[end] != "?"
     segment = stripped[: end + 1] if ascii_trail else stripped[:end]
     rest = stripped[end + 1 :]
-    fixed = _try_unshift(segment)
-    if fixed is not None:
+    unshifted = _try_unshift(segment)
+    if unshifted is not None:
+        fixed, lead = unshifted
         m = _RESHIFT.match(rest)
         if m:  # damage goes on past the repair: keep only the trusted list marker
             marker = _LIST_MARKER.match(fixed)
             return (marker.group(0) if marker else "") + rest[m.end() - 1 :], 1, 1
+        lost = _LOST_READING.match(rest) if not ascii_trail else None
+        if lost:  # the run swallowed a character but left its reading: 做?qiáng)縣城 → 做強縣城
+            traditional = to_simplified(line) != line
+            ch = char_for_reading(lost.group(1), fixed, rest[lost.end() :], traditional, lead)
+            if ch:
+                return fixed + ch + rest[lost.end() :], 1, 0
         return fixed + rest, 1, 0
     # Unrepairable: drop the garbage up to the resync point.
     return rest, 0, 1

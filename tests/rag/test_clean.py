@@ -43,6 +43,22 @@ def test_gbk_shift_repaired():
     assert (line, repaired, dropped) == ("（一）提振縣域工業", 1, 0)
 
 
+def test_character_lost_in_the_damage_is_recovered_from_its_reading():
+    # The raw heading lines of 003: the shifted run swallowed a character and the "(" of its
+    # reading; its GBK lead byte (and the words it forms) pick it among the characters read so.
+    assert repair_gbk_shift(" ?。ㄆ撸┳鰪?qiáng)縣城載體")[0] == "（七）做強縣城載體"
+    assert repair_gbk_shift(" ?。ㄈ\ue40c┘涌旆\ue848?wù)業融合")[0] == "（三）加快服務業融合"
+
+
+def test_reading_alone_picks_a_character_only_from_words():
+    from rag.clean import char_for_reading
+
+    assert char_for_reading("qiáng", "做", "县城") == "强"
+    assert char_for_reading("qiáng", "做", "县城", traditional=True) == "強"
+    assert char_for_reading("wù", "加快服", "业融合") == "务"  # 服务业, not 物业
+    assert char_for_reading("xyz", "做", "县") == ""
+
+
 def test_gbk_shift_unrepairable_is_dropped_not_kept():
     line = repair_line(" ?。ň?建設宜居宜業和美鄉村")
     assert not MOJIBAKE.search(line) and "ň" not in line
@@ -108,4 +124,7 @@ def test_report_counts_repairs(cleaned):
     report = cleaned["003_f987b7789e2746bc.txt"][2]
     assert report.repaired["pinyin"] > 800
     assert report.repaired["gbk_shift"] >= 13
-    assert cleaned["003_f987b7789e2746bc.txt"][1].count("（一）提振縣域工業經濟") == 1
+    body = cleaned["003_f987b7789e2746bc.txt"][1]
+    assert body.count("（一）提振縣域工業經濟") == 1
+    for heading in ("（三）加快服務業融合創新", "（七）做強縣城載體", "（十）優化用地指標供給", "（十二）加快科創要素集聚"):
+        assert heading in body
