@@ -59,6 +59,7 @@ class LlamaCppGenerator:
             self.max_active = max(self.max_active, self.active)
             self.calls += 1
             try:
+                self._reuse_only_system_prefix(messages)
                 for part in self._llm.create_chat_completion(
                     messages=messages,
                     max_tokens=max_tokens,
@@ -73,6 +74,22 @@ class LlamaCppGenerator:
                         yield delta
             finally:
                 self.active -= 1
+
+
+    def _reuse_only_system_prefix(self, messages: list[dict[str, str]]) -> None:
+        """Let llama.cpp reuse the cached system prompt, never more.
+
+        Its prefix cache would otherwise also reuse whatever the previous
+        prompt happened to share (the same first passage, the same question),
+        so the new tokens would be evaluated from a different position in a
+        different batch, and a greedy answer could change with the questions
+        asked before it. The system text's own token count is a safe bound: the
+        chat template puts a header before it.
+        """
+        system = messages[0]["content"] if messages and messages[0].get("role") == "system" else ""
+        keep = self.count_tokens(system) if system else 0
+        if self._llm.n_tokens > keep:
+            self._llm.n_tokens = keep
 
 
 _CACHE: dict[tuple, LlamaCppGenerator] = {}
