@@ -14,13 +14,15 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.types import Chunk, Document
+from rag.script import to_simplified
+from rag.types import OUTLINE_SUFFIX, Chunk, Document
 
 SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "!", "?", ";", "，", ",", ""]
 
 _LEVELS = [
     re.compile(r"^第[一二三四五六七八九十百零〇\d]+[章节部分篇]"),
-    re.compile(r"^[一二三四五六七八九十]+、"),
+    # 一、 and, in replies to proposals (答复), a point quoted from the proposal: 关于“建设产业园区”。
+    re.compile(r"^(?:[一二三四五六七八九十]+、|关于[“\"][^”\"\n]{2,40}[”\"](?:[。：:]|$))"),
     re.compile(r"^[（(][一二三四五六七八九十]+[）)]"),
     re.compile(r"^\d{1,2}[.、．](?!\d)"),
     re.compile(r"^[（(]\d{1,2}[）)]"),
@@ -109,6 +111,17 @@ def _merge_short(spans: list[tuple[int, int]], min_len: int) -> list[tuple[int, 
     return out
 
 
+def search_title(doc: Document) -> str:
+    """The title a chunk is embedded and searched with, naming the document's place if the title does not.
+
+    A reply letter's title (对…第502号提案…的答复) rarely names its city, so
+    "临沂这份答复…" would match no word of its chunks.
+    """
+    title, place = doc.meta.title, doc.meta.place
+    stem = re.sub(r"(省|市|县|区)$", "", place)
+    return f"{title}（{place}）" if place and stem and stem not in to_simplified(title) else title
+
+
 def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Chunk]:
     settings = settings or ChunkSettings()
     splitter = RecursiveCharacterTextSplitter(
@@ -145,7 +158,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                     heading=heading,
                     start=offset,
                     end=stop,
-                    title=doc.meta.title,
+                    title=search_title(doc),
                 )
             )
     if settings.outline:
@@ -172,7 +185,7 @@ def _outline(doc: Document, stem: str, max_chars: int = 600) -> list[Chunk]:
         lines.append(label)
         first = m.start() if first is None else first
         last = m.end()
-    if len(lines) < 3 or first is None:
+    if len(lines) < 2 or first is None:
         return []
     text = "\n".join(lines)
-    return [Chunk(id=f"{stem}:outline", doc_id=doc.doc_id, text=text, heading="主要内容（标题）", start=first, end=last, title=doc.meta.title)]
+    return [Chunk(id=f"{stem}{OUTLINE_SUFFIX}", doc_id=doc.doc_id, text=text, heading="主要内容（标题）", start=first, end=last, title=search_title(doc))]

@@ -47,6 +47,9 @@ class Document:
     report: CleanReport = field(default_factory=CleanReport)
 
 
+OUTLINE_SUFFIX = ":outline"
+
+
 @dataclass
 class Chunk:
     """A retrievable unit; `id` is stable across rebuilds of the same content."""
@@ -58,6 +61,11 @@ class Chunk:
     start: int  # character offsets in the cleaned document text
     end: int
     title: str = ""
+
+    @property
+    def is_outline(self) -> bool:
+        """The per-document chunk listing its main headings (rag.chunk adds it)."""
+        return self.id.endswith(OUTLINE_SUFFIX)
 
     def embed_text(self) -> str:
         """Headings carry the topic that a chunk's body often omits."""

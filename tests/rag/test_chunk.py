@@ -56,6 +56,26 @@ def test_outline_chunk_lists_the_main_headings(corpus_docs):
     assert len(outline) == 1
     text = outline[0].text
     assert "(一)实施产业升级行动" in text and "(二)实施科创跃升行动" in text and "1." not in text
-    # a document without numbered headings gets none
-    plain = next(d for d in corpus_docs if d.doc_id.startswith("000_"))
-    assert not [c for c in chunk_document(plain) if c.id.endswith(":outline")]
+    # a reply to a proposal is structured by the points it quotes: 关于“建设产业园区”。
+    reply = next(d for d in corpus_docs if d.doc_id.startswith("000_"))
+    (outline,) = [c for c in chunk_document(reply) if c.is_outline]
+    assert outline.text == "关于“找准产业定位,建设产业园区”\n关于“深化产业融合,推动产业振兴”"
+
+
+def test_reply_points_are_headings_but_titles_are_not():
+    from rag.chunk import heading_level
+
+    assert heading_level("关于“深化产业融合,推动产业振兴”。去年以来") == 1
+    assert heading_level("关于“建设产业园区”") == 1
+    assert heading_level("关于“十四五”规划的通知") is None
+    assert heading_level("关于进一步加快县域经济高质量发展的意见") is None
+
+
+def test_search_title_names_the_place_a_title_leaves_out(corpus_docs):
+    from rag.chunk import chunk_document, search_title
+
+    by_id = {d.doc_id[:3]: d for d in corpus_docs}
+    assert search_title(by_id["004"]).endswith("（衢州市）")  # 对《关于注重六个统筹…》的答复
+    assert search_title(by_id["002"]) == by_id["002"].meta.title  # 潍坊 is in the title already
+    chunk = chunk_document(by_id["000"])[0]
+    assert "临沂" in chunk.embed_text() and chunk.text in by_id["000"].text
