@@ -20,6 +20,7 @@ from index.store import HybridIndex
 from rag.cite import NOT_PLACES, place_stem, question_terms
 from rag.config import Settings
 from rag.script import to_simplified
+from rag.select import wants_overview
 from rag.types import Passage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -32,6 +33,7 @@ class Retriever:
         self.settings = settings
         self._places: frozenset[str] | None = None
         self._counts: dict[str, int] | None = None
+        self._outlines: list[int] | None = None
 
     def search(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
         """Ranked passages; mode is hybrid, dense or bm25 (the latter two for ablations)."""
@@ -41,7 +43,8 @@ class Retriever:
         query = to_simplified(question)
         places = places_in(query, self.places()) if self.settings.split_places else []
         if len(places) < 2:
-            return self._search(query, top_k, mode)
+            passages = self._search(query, top_k, mode)
+            return self._with_outline(query, passages, top_k) if mode == "hybrid" and wants_overview(query) else passages
         per_place = 2 if len(places) * 2 <= top_k else 1
         lists = [self._search(_only(query, place, places), per_place, mode) for place in places]
         lists.append(self._search(query, top_k, mode))
@@ -52,6 +55,43 @@ class Retriever:
                 seen.add(p.chunk.id)
                 merged.append(p)
         merged = merged[:top_k]
+        for rank, p in enumerate(merged, 1):
+            p.rank = rank
+        return merged
+
+    def _with_outline(self, query: str, passages: list[Passage], top_k: int) -> list[Passage]:
+        """Put the best-matching document outline second: "从哪几个方面…" is answered by headings, not by one paragraph.
+
+        Outlines are ranked among themselves (dense + BM25, fused as usual), so
+        an outline competes only with other outlines, not with the detailed
+        paragraphs that always share more words with the question.
+        """
+        if self._outlines is None:
+            self._outlines = [i for i, c in enumerate(self.index.chunks) if c.is_outline]
+        if not self._outlines or not passages:
+            return passages
+        s, idx = self.settings, self.index
+        ids = np.array(self._outlines)
+        dense = idx.vectors[ids] @ self.embedder.embed_queries([query])[0]
+        bm25 = idx.bm25.scores(query)[ids]
+        fused = np.zeros(len(ids))
+        for weight, scores in ((s.dense_weight, dense), (s.bm25_weight, bm25)):
+            for rank, j in enumerate(np.argsort(-scores)):
+                fused[j] += weight / (s.rrf_k + rank + 1)
+        best = int(ids[int(np.argmax(fused))])
+        chunk = idx.chunks[best]
+        if any(p.chunk.id == chunk.id for p in passages):
+            return passages
+        doc = idx.docs.get(chunk.doc_id)
+        outline = Passage(
+            chunk=chunk,
+            rank=2,
+            score=float(fused.max()),
+            dense_score=float(dense[int(np.argmax(fused))]),
+            bm25_score=float(bm25[int(np.argmax(fused))]),
+            meta=doc.meta if doc else None,
+        )
+        merged = [*passages[:1], outline, *passages[1:]][:top_k]
         for rank, p in enumerate(merged, 1):
             p.rank = rank
         return merged

@@ -68,6 +68,7 @@ def select_context(
     q_tokens = set(tokenize(question))
     with_meta = wants_metadata(question)
     wants_number = bool(_NUMBER_Q.search(to_simplified(question)))
+    overview = wants_overview(question)
 
     def idf(t: str) -> float:
         return math.log(1 + (n_docs + 1) / (df.get(t, 0) + 0.5))
@@ -82,6 +83,7 @@ def select_context(
         for si, sent in enumerate(split_sentences(p.chunk.text, max_chars=70)):
             overlap = sum(weight(t) for t in q_tokens & set(tokenize(sent))) / q_weight
             bonus = 0.15 if wants_number and re.search(r"\d", sent) else 0.0
+            bonus += 0.3 if overview and p.chunk.is_outline else 0.0  # the headings are the answer
             scored.append((0.7 * overlap + 0.3 * prior + bonus, pi, si, sent))
     scored.sort(key=lambda x: -x[0])
     chosen: dict[int, dict[int, str]] = {}
@@ -108,12 +110,45 @@ def select_context(
     return out
 
 
+def best_covering(
+    question: str, context: list[ContextPassage], df: dict[str, int], n_docs: int
+) -> tuple[float, ContextPassage | None]:
+    """The passage (with its title and headings) holding the largest IDF-weighted share of the question's words.
+
+    When the model says the sources do not answer, but one passage holds
+    nearly every word of the question, the model has more likely overlooked
+    the answer than the sources lacked it.
+    """
+    q_tokens = set(tokenize(question))
+    if not q_tokens or not context:
+        return 0.0, None
+
+    def idf(t: str) -> float:
+        return math.log(1 + (n_docs + 1) / (df.get(t, 0) + 0.5))
+
+    total = sum(idf(t) for t in q_tokens)
+    scored = [(sum(idf(t) for t in q_tokens & set(tokenize(c.passage.chunk.embed_text()))) / total, c) for c in context]
+    return max(scored, key=lambda x: x[0])
+
+
 _META_Q = re.compile(r"文号|字号|发文|印发|发布|签发|日期|时间|哪天|何时|哪一天|哪年|机关|部门|单位|机构|谁|number|issued|date|when|who|agency|office", re.I)
 
 
 def wants_metadata(question: str) -> bool:
     """Questions about who issued a document, when, or under which number need its metadata in the prompt."""
     return bool(_META_Q.search(to_simplified(question)))
+
+
+_OVERVIEW_Q = re.compile(
+    r"哪几个方面|哪些方面|几个方面|主要内容|主要举措|重要举措|哪些举措|哪几项|哪[几两三四五六]条|概括|总结|概述|"
+    r"summari[sz]e|overview|main (areas|points|measures|parts|tasks)",
+    re.I,
+)
+
+
+def wants_overview(question: str) -> bool:
+    """Questions about what a document covers as a whole: its outline answers them better than any paragraph."""
+    return bool(_OVERVIEW_Q.search(to_simplified(question)))
 
 
 def header_for(p: Passage, with_meta: bool = False) -> str:
