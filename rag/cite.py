@@ -104,6 +104,37 @@ def recite(text: str, context: list[ContextPassage]) -> str:
     return "".join(out)
 
 
+def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -> str:
+    """Cite an answer the model left uncited: each sentence gets the passages holding its figures, else the closest one.
+
+    "全省有15家…，潍坊要培育9个…" draws on two passages; citing only the
+    closest one would send the reader to half the evidence and fail the place
+    check. Figures echoed from the question (its year) are not evidence.
+    """
+    asked = set(_FIGURE.findall(question))
+    texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
+    cuts = [0, *(m.end() for m in _BOUNDARY.finditer(text)), len(text)]
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        seg = text[a:b]
+        body = to_simplified(seg)
+        if len(body.strip()) < 2:
+            out.append(seg)
+            continue
+        ns: list[int] = []
+        for fig in [f for f in _FIGURE.findall(body) if f not in asked]:
+            holders = [n for n in texts if re.search(rf"(?<![\d.]){re.escape(fig)}(?![\d.])", texts[n])]
+            if holders:
+                best = max(holders, key=lambda n: _overlap(body, texts[n]))
+                ns += [best] if best not in ns else []
+        if not ns:
+            ns = [max(texts, key=lambda n: _overlap(body, texts[n]))]
+        marks = "".join(f"[{n}]" for n in sorted(ns))
+        stripped = seg.rstrip()
+        out.append(stripped + marks + seg[len(stripped) :])
+    return "".join(out)
+
+
 def _values(text: str) -> set[float]:
     """Numbers with the magnitudes their units give (1100亿 and 110 billion are the same value)."""
     out: set[float] = set()
@@ -227,6 +258,45 @@ def fix_yi_as_billion(answer: str, sources: str) -> str:
     return _MAGNITUDE.sub(repl, answer)
 
 
+_MONEY_Q = re.compile(r"收入|营收|金额|投资|资金|产值|税收|多少钱|revenue|income|investment|funding|spending|yuan", re.I)
+_RATE_Q = re.compile(r"增长|增速|比重|占比|比例|百分|growth|rate|share|percent", re.I)
+_COUNT_UNIT = re.compile(r"\d\s*(?:万|亿|million|billion|thousand)?\s*(?:人次|人|家|个|项|座|所|户|名|visitors|people|persons|firms|companies)")
+_MONEY_UNIT = re.compile(r"\d\s*(?:万|亿)?\s*元|yuan|RMB|CNY", re.I)
+
+
+def wrong_quantity(question: str, answer: str) -> bool:
+    """A sum of money was asked, but the answer's figures count people or things (旅游收入 → 493万人次).
+
+    Sources often give the visitor count next to the place where a revenue
+    figure would be; the small model then reports the count as the answer.
+    """
+    q = to_simplified(question)
+    body = re.sub(r"\[\d+\]", "", to_simplified(answer))
+    if not _MONEY_Q.search(q) or _RATE_Q.search(q):
+        return False
+    return bool(_COUNT_UNIT.search(body)) and not _MONEY_UNIT.search(body)
+
+
+_POWER = re.compile(r"(\d+(?:\.\d+)?)\s*(MW|megawatts?|kW|kilowatts?)\b", re.I)
+
+
+def fix_wan_kilowatt(answer: str, sources: str) -> str:
+    """N万千瓦 is N×10,000 kW, but small models write it as "N MW" or "N kW": restore the sources' figure.
+
+    The corrected figure keeps the Chinese unit, as the prompt asks for all
+    amounts, so it can be checked against the passage word for word.
+    """
+    src = to_simplified(sources)
+
+    def repl(m: re.Match[str]) -> str:
+        n = m.group(1)
+        if re.search(rf"(?<![\d.]){re.escape(n)}\s*万千瓦", src):
+            return f"{n}万千瓦"
+        return m.group(0)
+
+    return _POWER.sub(repl, answer)
+
+
 @dataclass
 class Grounding:
     answer: str
@@ -243,17 +313,19 @@ def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str
     text = drop_invalid_citations(text, valid)
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
-        text = fix_yi_as_billion(text, sources)
+        text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
     text = recite(text, context)
     missing = unsupported_numbers(text, sources, question)
     if missing:
         return Grounding(REFUSAL[lang], True, f"unsupported figures: {', '.join(missing)}")
+    if wrong_quantity(question, text):
+        return Grounding(REFUSAL[lang], True, "answer counts people or things, a sum of money was asked")
+    if not cited_numbers(text) and context:
+        # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
+        text = cite_uncited(text, context, question)
     off_topic = unsupported_places(question, text, context)
     if off_topic:
         return Grounding(REFUSAL[lang], True, f"answer not about: {', '.join(off_topic)}")
-    if not cited_numbers(text) and context:
-        best = max(context, key=lambda c: _overlap(text, c.text))
-        text = text.rstrip() + f"[{best.n}]"
     return Grounding(text, False)
 
 

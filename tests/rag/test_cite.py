@@ -133,3 +133,43 @@ def test_wan_rendered_as_million_is_corrected():
 
     src = "全市累计开设碳账户234.2万个。"
     assert fix_yi_as_billion("There are 234.2 million carbon accounts [1].", src) == "There are 2.342 million carbon accounts [1]."
+
+
+def test_uncited_answer_is_cited_before_the_year_check():
+    # The model wrote no [n]; the 2026 in passage 2 must not vouch for an answer drawn from passage 1.
+    ctx = _ctx_texts("潍坊力争到2025年县域地区生产总值突破7000亿元。", "衢州到2026年全市常住人口达到100万人。")
+    g = ground("潍坊2026年的目标是县域地区生产总值突破7000亿元。", ctx, "zh-Hans", "潍坊2026年县域经济的目标是什么？")
+    assert g.refused and "2026" in g.reason
+
+
+def test_uncited_sentences_cite_the_passages_holding_their_figures():
+    from rag.cite import cite_uncited
+
+    ctx = _ctx_texts("全省培育国家级中小企业特色产业集群15家。", "潍坊力争培育中小企业特色产业集群9个左右。")
+    both = "山东全省有15家国家级集群，潍坊要培育9个集群。"
+    assert cite_uncited(both, ctx) == both + "[1][2]"
+    assert cite_uncited("全省有15家。潍坊要培育9个", ctx) == "全省有15家。[1]潍坊要培育9个[2]"
+    g = ground(both, ctx, "zh-Hans", "山东全省有几家国家级集群？潍坊要培育几个？")
+    assert not g.refused and g.answer.endswith("[1][2]")
+
+
+def test_a_count_is_not_an_answer_to_a_money_question():
+    from rag.cite import wrong_quantity
+
+    assert wrong_quantity("临沂接待长三角游客带来了多少旅游收入？", "493万人次[1]")
+    assert wrong_quantity("How much tourism revenue did Linyi earn?", "4.93 million visitors [1]")
+    assert not wrong_quantity("临沂接待了多少长三角游客？", "493万人次[1]")
+    assert not wrong_quantity("旅游收入是多少？", "接待493万人次，旅游收入45亿元[1]")
+    assert not wrong_quantity("居民收入增速排第几？", "增长6.8%，位列全省第1位[1]")
+    ctx = _ctx_texts("全年接待长三角游客493万人次。")
+    assert ground("493万人次[1]", ctx, "zh-Hans", "临沂接待长三角游客带来了多少旅游收入？").refused
+
+
+def test_wan_kilowatt_rendered_as_megawatt_is_corrected():
+    from rag.cite import fix_wan_kilowatt
+
+    src = "全市光伏并网装机容量204.22万千瓦。到2025年,县域分布式光伏装机达到400万千瓦以上。"
+    assert fix_wan_kilowatt("Quzhou has 204.22 MW connected [1].", src) == "Quzhou has 204.22万千瓦 connected [1]."
+    assert fix_wan_kilowatt("The target is 400 kW [1].", src) == "The target is 400万千瓦 [1]."
+    assert not ground("Quzhou has 204.22 MW connected [1].", _ctx_texts(src), "en").refused
+    assert fix_wan_kilowatt("A 30 MW plant [1].", src) == "A 30 MW plant [1]."  # not a figure of the sources
