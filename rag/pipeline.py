@@ -22,11 +22,11 @@ from rag.cite import REFUSAL, best_sentence, cited_numbers, ground, is_model_ref
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, load_generator
-from rag.prompt import RETRY_HINT, answer_messages
+from rag.prompt import RECHECK_HINT, RETRY_HINT, answer_messages, context_block
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
 from rag.script import detect_lang, to_script
-from rag.select import select_context
+from rag.select import best_covering, select_context
 from rag.types import Answer, Citation, ModelInfo, Passage, Timings
 
 History = list[tuple[str, str]]
@@ -150,7 +150,7 @@ class Pipeline:
                 refusal_reason = f"not in the documents: {', '.join(missing)}"
 
         first_token_ms = 0.0
-        raw = ""
+        raw, retry = "", ""
         context = []
         if not refusal_reason:
             gen = self.generator
@@ -165,28 +165,35 @@ class Pipeline:
             asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
             messages = answer_messages(asked, context, lang)
             for attempt in range(2):
-                held: str | None = ""  # hold back the start until it is clear the model is not refusing
+                raw, held, shown, refusing = "", "", False, False
                 for tok in gen.stream(messages, self.settings.max_new_tokens):
                     if not first_token_ms:
                         first_token_ms = (time.perf_counter() - t0) * 1000
                     raw += tok
-                    if held is not None:
-                        held += tok
-                        if len(held) < 8 and not is_model_refusal(held):
-                            continue
-                        if is_model_refusal(held):
-                            held = None
-                            continue
-                        yield Event("token", to_script(held, lang))
-                        held = None
+                    if refusing:
                         continue
-                    yield Event("token", to_script(tok, lang))
-                # The small model sometimes answers with a bare "[2]": ask once more, plainly (nothing was shown yet).
-                if attempt == 0 and not _HAS_TEXT.search(re.sub(r"\[\d+\]", "", raw)):
-                    raw = ""
-                    messages = answer_messages(asked + RETRY_HINT, context, lang)
+                    if shown:
+                        yield Event("token", to_script(tok, lang))
+                        continue
+                    held += tok  # hold back the start until it is clear the model is not refusing
+                    if is_model_refusal(held):
+                        refusing = True
+                    elif len(held) >= 8:
+                        yield Event("token", to_script(held, lang))
+                        shown = True
+                if shown or attempt:
+                    break
+                # Nothing was shown yet, so one more try is invisible to the user. The small model
+                # sometimes answers with a bare "[2]", or overlooks an answer that one passage plainly holds.
+                if not _HAS_TEXT.search(re.sub(r"\[\d+\]", "", raw)):
+                    retry = RETRY_HINT
+                    messages = answer_messages(asked + retry, context, lang)
                     continue
-                break
+                share, best = best_covering(search_query, context, self._df, len(self.index.chunks))
+                if not (refusing and best and share >= self.settings.recheck_above):
+                    break
+                retry = RECHECK_HINT  # and only that passage, so the others cannot distract
+                messages = answer_messages(asked + retry, [best], lang)
             grounded = ground(raw, context, lang, f"{standalone}\n{search_query}")
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
         else:
@@ -231,4 +238,8 @@ class Pipeline:
             notice=notice,
             passage_objs=passages,
         )
-        yield Event("answer", answer, {"refusal_reason": refusal_reason, "raw": raw})
+        yield Event(
+            "answer",
+            answer,
+            {"refusal_reason": refusal_reason, "raw": raw, "retry": retry, "context": context_block(context)},
+        )

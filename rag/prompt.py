@@ -7,23 +7,25 @@ another ~1.5 s of prefill on the next answer.
 
 from __future__ import annotations
 
-from rag.script import Lang
+import re
+
+from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for
 
 SYSTEM = (
     "你是政策文件问答助手。只根据用户给出的编号资料回答，不使用资料以外的知识。"
     "回答简短准确，照抄资料中的数字、单位、名称和文件名称，每句话后用资料编号标注出处，例如[1]。"
     "问题中的说法与资料不符时，以资料为准。"
-    "问题问的地区、年份或对象在资料中没有出现时，只回答：资料中未提及。"
+    "资料里找不到问题所问的地区、年份或事项时，只回答：资料中未提及。资料里有答案时，一定要回答。"
 )
 
 LANG_HINT = {
     "zh-Hans": "用简体中文回答。",
-    "zh-Hant": "用繁體中文回答。",
-    "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units exactly as in the sources (e.g. 1100亿元), do not convert them.",
+    "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units exactly as in the sources (e.g. 1100亿元, 50万千瓦, 3000亩), do not convert them.",
 }
 
 RETRY_HINT = "（请直接写出答案的内容，不要只写编号。）"
+RECHECK_HINT = "（资料中有与这个问题直接相关的句子，请找出它，照抄其中的答案并标注编号。）"
 
 REWRITE_SYSTEM = (
     "把用户的后续问题改写成一个不依赖对话历史、可以单独理解的完整问题。"
@@ -35,8 +37,21 @@ def context_block(context: list[ContextPassage]) -> str:
     return "\n".join(f"[{c.n}]{header_for(c.passage, c.with_meta)}{c.text}" for c in context)
 
 
+LIST_HINT = {"zh-Hans": "逐项列出资料中的原话。", "en": "List every item the sources give."}
+_LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几个方面|几件|列举|概括|what are|list|main areas", re.I)
+
+
 def answer_messages(question: str, context: list[ContextPassage], lang: Lang) -> list[dict[str, str]]:
-    user = f"资料：\n{context_block(context)}\n\n问题：{question}\n{LANG_HINT[lang]}"
+    """The model reads one script: a 1.5B model misses a traditional-script fact asked in simplified.
+
+    Chinese answers are generated in simplified and rendered in the asker's
+    script afterwards (`to_script`); the passages shown keep their own script.
+    """
+    key = "en" if lang == "en" else "zh-Hans"
+    hint = LANG_HINT[key]
+    if _LIST_Q.search(to_simplified(question)):  # a list question answered with one item is the commonest miss
+        hint = LIST_HINT[key] + hint
+    user = to_simplified(f"资料：\n{context_block(context)}\n\n问题：{question}\n") + hint
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
