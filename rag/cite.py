@@ -151,9 +151,17 @@ def _values(text: str) -> set[float]:
     return out
 
 
+_LIST_MARKER = re.compile(r"(?:^|(?<=[\s。；;:：]))(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M)
+
+
+def strip_list_markers(text: str) -> str:
+    """ "1. 数字赋能 2. 创新引领": item numbers the model adds are not figures to check."""
+    return _LIST_MARKER.sub("", text)
+
+
 def unsupported_numbers(answer: str, sources: str, question: str = "") -> list[str]:
     """Figures in the answer that appear nowhere in the sources or the question (citation markers excluded)."""
-    body = re.sub(r"\[\d+\]", "", answer)
+    body = strip_list_markers(re.sub(r"\[\d+\]", "", answer))
     sources = sources + "\n" + question
     src_values = _values(to_simplified(sources))
     src_text = re.sub(r"[,\s]", "", sources)

@@ -136,7 +136,7 @@ class Pipeline:
         yield Event("passages", passages)
 
         refusal_reason = ""
-        sources = "\n".join(f"{p.meta.title if p.meta else ''}\n{p.chunk.text}" for p in passages)
+        sources = "\n".join(f"{p.meta.title if p.meta else ''}\n{p.chunk.title}\n{p.chunk.text}" for p in passages)
         if not passages:
             refusal_reason = "no passages"
         elif (

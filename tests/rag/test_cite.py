@@ -173,3 +173,12 @@ def test_wan_kilowatt_rendered_as_megawatt_is_corrected():
     assert fix_wan_kilowatt("The target is 400 kW [1].", src) == "The target is 400万千瓦 [1]."
     assert not ground("Quzhou has 204.22 MW connected [1].", _ctx_texts(src), "en").refused
     assert fix_wan_kilowatt("A 30 MW plant [1].", src) == "A 30 MW plant [1]."  # not a figure of the sources
+
+
+def test_list_item_numbers_are_not_figures():
+    from rag.cite import strip_list_markers
+
+    assert strip_list_markers("1. 数字赋能 2. 创新引领\n（3）企业培育") == "数字赋能 创新引领\n企业培育"
+    assert strip_list_markers("全市。5个县市增长6.8%，达到1.5亿") == "全市。5个县市增长6.8%，达到1.5亿"
+    ctx = _ctx_texts("重点抓好集群数字赋能、创新引领、企业培育三方面工作。")
+    assert not ground("1. 数字赋能 2. 创新引领 3. 企业培育[1]", ctx, "zh-Hans").refused
