@@ -112,6 +112,7 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     check. Figures echoed from the question (its year) are not evidence.
     """
     asked = set(_FIGURE.findall(question))
+    asked_text = to_simplified(re.sub(r"\d", "", question))
     texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
     cuts = [0, *(m.end() for m in _BOUNDARY.finditer(text)), len(text)]
     out = []
@@ -124,11 +125,11 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
         ns: list[int] = []
         for fig in [f for f in _FIGURE.findall(body) if f not in asked]:
             holders = [n for n in texts if re.search(rf"(?<![\d.]){re.escape(fig)}(?![\d.])", texts[n])]
-            if holders:
-                best = max(holders, key=lambda n: _overlap(body, texts[n]))
+            if holders:  # the one that also shares the question's words, else the better-ranked one
+                best = max(holders, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
                 ns += [best] if best not in ns else []
         if not ns:
-            ns = [max(texts, key=lambda n: _overlap(body, texts[n]))]
+            ns = [max(texts, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))]
         marks = "".join(f"[{n}]" for n in sorted(ns))
         stripped = seg.rstrip()
         out.append(stripped + marks + seg[len(stripped) :])

@@ -2,6 +2,7 @@
 
 RRF needs no score calibration between the two retrievers. English questions
 skip BM25: Chinese word tokens cannot match them and would only add noise.
+Overview questions (从哪几个方面…) also get the best-matching document outline.
 Optionally (Settings.split_places, off: no gain on the dev set) a question
 about two places (潍坊和衢州各自…) is also searched once per place, so that each
 place's best passages reach the top k.

@@ -182,3 +182,11 @@ def test_list_item_numbers_are_not_figures():
     assert strip_list_markers("全市。5个县市增长6.8%，达到1.5亿") == "全市。5个县市增长6.8%，达到1.5亿"
     ctx = _ctx_texts("重点抓好集群数字赋能、创新引领、企业培育三方面工作。")
     assert not ground("1. 数字赋能 2. 创新引领 3. 企业培育[1]", ctx, "zh-Hans").refused
+
+
+def test_uncited_figure_is_cited_to_the_passage_about_the_question():
+    from rag.cite import cite_uncited
+
+    ctx = _ctx_texts("京张铁路于1909年建成。", "广三铁路全长49公里,于1903年建成通车。", "另一条铁路1903年开工。")
+    assert cite_uncited("1903年", ctx, "广三铁路在哪年建成？") == "1903年[2]"
+    assert not ground("1903年", ctx, "zh-Hans", "广三铁路在哪年建成？").refused
