@@ -119,7 +119,7 @@ def test_streams_tokens_and_shows_sources_first(page):
     first_token = log.index(streaming[0])
     with_title = [i for i, e in enumerate(log) if WEIFANG_TITLE in e["src"]]
     assert with_title and with_title[0] < first_token, "sources must show before the first token"
-    assert "潍坊" in answer and "[1]" in answer
+    assert "7000亿元" in answer and "[1]" in answer  # the goal's figure, cited to the plan
     panel = sources(page)
     assert WEIFANG_TITLE in panel and "潍坊市人民政府" in panel and "已引用" in panel
     assert page.locator("#sources mark").count() >= 1, "the cited sentence is highlighted"
