@@ -14,6 +14,7 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.metadata import place_stem
 from rag.script import to_simplified
 from rag.types import OUTLINE_SUFFIX, Chunk, Document
 
@@ -118,7 +119,7 @@ def search_title(doc: Document) -> str:
     "临沂这份答复…" would match no word of its chunks.
     """
     title, place = doc.meta.title, doc.meta.place
-    stem = re.sub(r"(省|市|县|区)$", "", place)
+    stem = place_stem(place)
     return f"{title}（{place}）" if place and stem and stem not in to_simplified(title) else title
 
 

@@ -188,11 +188,6 @@ def question_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms) if t not in generic]
 
 
-def place_stem(name: str) -> str:
-    """寿光市 → 寿光: questions and English names often drop the administrative suffix."""
-    return re.sub(r"(省|市|县|区)$", "", name)
-
-
 # Words that jieba may tag as places or that end in 省/市/县/区 but name no particular place.
 NOT_PLACES = frozenset(
     "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "

@@ -31,6 +31,11 @@ def _iso(m: re.Match[str]) -> str:
     return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
 
 
+def place_stem(name: str) -> str:
+    """寿光市 → 寿光: questions and English names often drop the administrative suffix."""
+    return re.sub(r"(省|市|县|区)$", "", name)
+
+
 def _place(text: str) -> str:
     import jieba.posseg as pseg
 

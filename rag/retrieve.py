@@ -18,8 +18,9 @@ import numpy as np
 from index.dense import search as dense_search
 from index.embed import Embedder
 from index.store import HybridIndex
-from rag.cite import NOT_PLACES, place_stem, question_terms
+from rag.cite import NOT_PLACES, question_terms
 from rag.config import Settings
+from rag.metadata import place_stem
 from rag.script import to_simplified
 from rag.select import wants_overview
 from rag.types import Passage

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from rag.cite import place_stem
 from rag.generate import Generator
+from rag.metadata import place_stem
 from rag.prompt import rewrite_messages
 
 _FOLLOW_UP = re.compile(
