@@ -63,6 +63,12 @@ _FIGURE = re.compile(r"\d+(?:\.\d+)?")
 _BOUNDARY = re.compile(r"[。！？!?；;\n](?:\s*\[\d+\])*|(?<=[a-z)\]])\.(?:\s*\[\d+\])*(?=\s|$)")
 
 
+def _sentences(text: str) -> list[str]:
+    """The answer cut after each sentence end and the citations that follow it; joined, they give the text back."""
+    cuts = [0, *(m.end() for m in _BOUNDARY.finditer(text)), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(cuts)]
+
+
 def recite(text: str, context: list[ContextPassage]) -> str:
     """Point each sentence's citation at the passage that holds what it says.
 
@@ -74,10 +80,8 @@ def recite(text: str, context: list[ContextPassage]) -> str:
     texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
     if len(texts) < 2:
         return text
-    cuts = [0, *(m.end() for m in _BOUNDARY.finditer(text)), len(text)]
     out = []
-    for a, b in itertools.pairwise(cuts):
-        seg = text[a:b]
+    for seg in _sentences(text):
         cited = [int(n) for n in re.findall(r"\[(\d+)\]", seg) if int(n) in texts]
         body = to_simplified(re.sub(r"\[\d+\]", "", seg))
         if not cited or len(body.strip()) < 4:
@@ -114,10 +118,8 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     asked = set(_FIGURE.findall(question))
     asked_text = to_simplified(re.sub(r"\d", "", question))
     texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
-    cuts = [0, *(m.end() for m in _BOUNDARY.finditer(text)), len(text)]
     out = []
-    for a, b in itertools.pairwise(cuts):
-        seg = text[a:b]
+    for seg in _sentences(text):
         body = to_simplified(seg)
         if len(body.strip()) < 2:
             out.append(seg)
@@ -152,12 +154,12 @@ def _values(text: str) -> set[float]:
     return out
 
 
-_LIST_MARKER = re.compile(r"(?:^|(?<=[\s。；;:：]))(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M)
+_ITEM_NUMBER = re.compile(r"(?:^|(?<=[\s。；;:：]))(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M)
 
 
 def strip_list_markers(text: str) -> str:
     """ "1. 数字赋能 2. 创新引领": item numbers the model adds are not figures to check."""
-    return _LIST_MARKER.sub("", text)
+    return _ITEM_NUMBER.sub("", text)
 
 
 def unsupported_numbers(answer: str, sources: str, question: str = "") -> list[str]:

@@ -34,6 +34,11 @@ class ContextPassage:
         return "".join(self.sentences)
 
 
+def idf(token: str, df: dict[str, int], n_docs: int) -> float:
+    """BM25-style inverse document frequency over the index's chunks: rare words say what a question is about."""
+    return math.log(1 + (n_docs + 1) / (df.get(token, 0) + 0.5))
+
+
 def split_sentences(text: str, max_chars: int = 0) -> list[str]:
     """Sentences; with max_chars, long ones are cut at clause boundaries so one sentence cannot fill the budget."""
     out = []
@@ -70,11 +75,8 @@ def select_context(
     wants_number = bool(_NUMBER_Q.search(to_simplified(question)))
     overview = wants_overview(question)
 
-    def idf(t: str) -> float:
-        return math.log(1 + (n_docs + 1) / (df.get(t, 0) + 0.5))
-
     def weight(t: str) -> float:  # figures and years in a question are what the answer must match
-        return idf(t) * (2.0 if any(ch.isdigit() for ch in t) else 1.0)
+        return idf(t, df, n_docs) * (2.0 if any(ch.isdigit() for ch in t) else 1.0)
 
     q_weight = sum(weight(t) for t in q_tokens) or 1.0
     scored: list[tuple[float, int, int, str]] = []
@@ -122,12 +124,11 @@ def best_covering(
     q_tokens = set(tokenize(question))
     if not q_tokens or not context:
         return 0.0, None
-
-    def idf(t: str) -> float:
-        return math.log(1 + (n_docs + 1) / (df.get(t, 0) + 0.5))
-
-    total = sum(idf(t) for t in q_tokens)
-    scored = [(sum(idf(t) for t in q_tokens & set(tokenize(c.passage.chunk.embed_text()))) / total, c) for c in context]
+    total = sum(idf(t, df, n_docs) for t in q_tokens)
+    scored = [
+        (sum(idf(t, df, n_docs) for t in q_tokens & set(tokenize(c.passage.chunk.embed_text()))) / total, c)
+        for c in context
+    ]
     return max(scored, key=lambda x: x[0])
 
 
