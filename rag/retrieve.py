@@ -26,6 +26,7 @@ from rag.select import wants_overview
 from rag.types import Passage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_Scores = tuple[np.ndarray, np.ndarray, np.ndarray]  # FAISS candidate ids, dense similarity, BM25 (all chunks)
 
 
 class Retriever:
@@ -45,8 +46,11 @@ class Retriever:
         query = to_simplified(question)
         places = places_in(query, self.places()) if self.settings.split_places else []
         if len(places) < 2:
-            passages = self._search(query, top_k, mode)
-            return self._with_outline(query, passages, top_k) if mode == "hybrid" and wants_overview(query) else passages
+            scores = self._scores(query)
+            passages = self._search(query, top_k, mode, scores)
+            if mode == "hybrid" and wants_overview(query):
+                return self._with_outline(scores, passages, top_k)
+            return passages
         per_place = 2 if len(places) * 2 <= top_k else 1
         lists = [self._search(_only(query, place, places), per_place, mode) for place in places]
         lists.append(self._search(query, top_k, mode))
@@ -61,7 +65,7 @@ class Retriever:
             p.rank = rank
         return merged
 
-    def _with_outline(self, query: str, passages: list[Passage], top_k: int) -> list[Passage]:
+    def _with_outline(self, scores: _Scores, passages: list[Passage], top_k: int) -> list[Passage]:
         """Put the best-matching document outline second: "从哪几个方面…" is answered by headings, not by one paragraph.
 
         Outlines are ranked among themselves (dense + BM25, fused as usual), so
@@ -72,27 +76,18 @@ class Retriever:
             self._outlines = [i for i, c in enumerate(self.index.chunks) if c.is_outline]
         if not self._outlines or not passages:
             return passages
-        s, idx = self.settings, self.index
+        s = self.settings
+        _, all_dense, bm25 = scores
         ids = np.array(self._outlines)
-        dense = idx.vectors[ids] @ self.embedder.embed_queries([query])[0]
-        bm25 = idx.bm25.scores(query)[ids]
         fused = np.zeros(len(ids))
-        for weight, scores in ((s.dense_weight, dense), (s.bm25_weight, bm25)):
-            for rank, j in enumerate(np.argsort(-scores)):
-                fused[j] += weight / (s.rrf_k + rank + 1)
-        best = int(ids[int(np.argmax(fused))])
-        chunk = idx.chunks[best]
-        if any(p.chunk.id == chunk.id for p in passages):
+        for weight, signal in ((s.dense_weight, all_dense[ids]), (s.bm25_weight, bm25[ids])):
+            for rank, k in enumerate(np.argsort(-signal)):
+                fused[k] += weight / (s.rrf_k + rank + 1)
+        j = int(np.argmax(fused))
+        best = int(ids[j])
+        if any(p.chunk.id == self.index.chunks[best].id for p in passages):
             return passages
-        doc = idx.docs.get(chunk.doc_id)
-        outline = Passage(
-            chunk=chunk,
-            rank=2,
-            score=float(fused.max()),
-            dense_score=float(dense[int(np.argmax(fused))]),
-            bm25_score=float(bm25[int(np.argmax(fused))]),
-            meta=doc.meta if doc else None,
-        )
+        outline = self._passage(best, 2, float(fused[j]), scores)
         merged = [*passages[:1], outline, *passages[1:]][:top_k]
         for rank, p in enumerate(merged, 1):
             p.rank = rank
@@ -111,13 +106,30 @@ class Retriever:
             self._counts = {name: text.count(name) for name in self.places()}
         return self._counts
 
-    def _search(self, query: str, top_k: int, mode: str) -> list[Passage]:
-        s = self.settings
+    def _scores(self, query: str) -> _Scores:
+        """One question's signals: FAISS candidate ids, exact similarity to every chunk, BM25 of every chunk."""
         idx = self.index
         qvec = self.embedder.embed_queries([query])[0]
-        d_scores, d_ids = dense_search(idx.faiss_index, qvec, s.candidates)
+        _, d_ids = dense_search(idx.faiss_index, qvec, self.settings.candidates)
         all_dense = idx.vectors @ qvec  # exact similarity for every chunk: cheap, used for the floor and display
-        bm25 = idx.bm25.scores(query)
+        return d_ids, all_dense, idx.bm25.scores(query)
+
+    def _passage(self, i: int, rank: int, score: float, scores: _Scores) -> Passage:
+        chunk = self.index.chunks[i]
+        doc = self.index.docs.get(chunk.doc_id)
+        return Passage(
+            chunk=chunk,
+            rank=rank,
+            score=score,
+            dense_score=float(scores[1][i]),
+            bm25_score=float(scores[2][i]),
+            meta=doc.meta if doc else None,
+        )
+
+    def _search(self, query: str, top_k: int, mode: str, scores: _Scores | None = None) -> list[Passage]:
+        s = self.settings
+        scores = scores if scores is not None else self._scores(query)
+        d_ids, all_dense, bm25 = scores
         use_bm25 = mode != "dense" and bool(_CJK.search(query)) and bm25.max(initial=0) > 0
         fused: dict[int, float] = {}
         if mode != "bm25":
@@ -136,21 +148,9 @@ class Retriever:
         for i, score in ranked:
             if float(all_dense[i]) < s.min_score:
                 continue
-            chunk = idx.chunks[i]
-            doc = idx.docs.get(chunk.doc_id)
-            passages.append(
-                Passage(
-                    chunk=chunk,
-                    rank=len(passages) + 1,
-                    score=score,
-                    dense_score=float(all_dense[i]),
-                    bm25_score=float(bm25[i]),
-                    meta=doc.meta if doc else None,
-                )
-            )
+            passages.append(self._passage(i, len(passages) + 1, score, scores))
             if len(passages) >= top_k:
                 break
-        del d_scores
         return passages
 
 
