@@ -119,19 +119,15 @@ def char_for_reading(reading: str, before: str, after: str, traditional: bool = 
     chars = _chars_by_reading().get(reading, [])
     if lead is not None:  # the damaged run kept the character's first byte
         chars = [c for c in chars if _gbk_lead(c) == lead]
-    candidates = {to_simplified(c) for c in chars}
-    if len(chars) == 1:
-        candidates = set(chars)
-    if not candidates:
-        return ""
+    if len(chars) <= 1:
+        return chars[0] if chars else ""
 
     def words(c: str) -> float:
         window, i = b + c + a, len(b)
         spans = [(x, y) for x in range(0, i + 1) for y in range(i + 1, len(window) + 1) if 2 <= y - x <= 4]
         return sum(freq.get(window[x:y], 0) * (y - x - 1) for x, y in spans)
 
-    if len(chars) == 1:
-        return chars[0]
+    candidates = {to_simplified(c) for c in chars}
     scored = sorted(((words(c), freq.get(c, 0), c) for c in candidates), reverse=True)
     best = scored[0]
     if best[0] == 0 and (best[1] == 0 or (len(scored) > 1 and best[1] < 5 * scored[1][1])):

@@ -22,7 +22,7 @@ from rag.cite import REFUSAL, best_sentence, cited_numbers, ground, is_model_ref
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, load_generator
-from rag.prompt import RECHECK_HINT, RETRY_HINT, answer_messages, context_block
+from rag.prompt import RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
 from rag.script import detect_lang, to_script
@@ -238,8 +238,4 @@ class Pipeline:
             notice=notice,
             passage_objs=passages,
         )
-        yield Event(
-            "answer",
-            answer,
-            {"refusal_reason": refusal_reason, "raw": raw, "retry": retry, "context": context_block(context)},
-        )
+        yield Event("answer", answer, {"refusal_reason": refusal_reason, "raw": raw, "retry": retry})
