@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +65,46 @@ def pipeline(index_dir):
     pipe = Pipeline(Settings(index_dir=index_dir))
     pipe.warmup()
     return pipe
+
+
+class RagProcess:
+    """`python -m rag …` running in the background, so a test can kill it mid-way or query beside it."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rag", *args],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,  # the progress bars: they say how far the run has got
+            text=True,
+        )
+
+    def wait_for(self, marker: str, timeout: float = 180) -> str:
+        """Read stderr until `marker` appears (or the process ends, or time runs out); return what was read."""
+        seen, deadline = "", time.time() + timeout
+        while time.time() < deadline and marker not in seen:
+            line = self.proc.stderr.readline()
+            if not line and self.proc.poll() is not None:
+                break
+            seen += line
+        return seen
+
+    def kill(self) -> None:
+        """kill -9: no cleanup handler runs, as when the machine loses power."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+@pytest.fixture()
+def rag_process():
+    """Start `python -m rag ARGS…` in the background; anything still running is killed at teardown."""
+    started: list[RagProcess] = []
+
+    def start(*args: str) -> RagProcess:
+        started.append(RagProcess(*args))
+        return started[-1]
+
+    yield start
+    for run in started:
+        if run.proc.poll() is None:
+            run.kill()

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from index import builder, store
@@ -16,53 +9,29 @@ from rag.config import Settings
 from rag.document import prepare_bytes
 from rag.pipeline import Pipeline
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def _wait_for(proc: subprocess.Popen, marker: str, timeout: float = 180) -> str:
-    seen, deadline = "", time.time() + timeout
-    while time.time() < deadline and marker not in seen:
-        line = proc.stderr.readline()
-        if not line and proc.poll() is not None:
-            break
-        seen += line
-    return seen
-
-
-def test_kill_during_add_keeps_last_good_index(index_copy, tmp_path):
+def test_kill_during_add_keeps_last_good_index(index_copy, tmp_path, rag_process):
     before = store.current_version(index_copy).name
     n_before = len(store.load(index_copy).chunks)
     big = tmp_path / "大文件.txt"
     big.write_text(
         "\n".join(f"第{i}条 光伏产业园区建设第{i}期工程，总投资{i}亿元。" * 8 for i in range(400)), encoding="utf-8"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rag", "index", "add", str(big), "--index", str(index_copy)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    seen = _wait_for(proc, "embedding")
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    run = rag_process("index", "add", str(big), "--index", str(index_copy))
+    seen = run.wait_for("embedding")
+    run.kill()
     assert "embedding" in seen, seen
     assert store.current_version(index_copy).name == before
     assert len(store.load(index_copy).chunks) == n_before
 
 
-def test_query_during_rebuild_is_answered_from_the_old_index(index_copy, corpus_dir):
+def test_query_during_rebuild_is_answered_from_the_old_index(index_copy, corpus_dir, rag_process):
     pipe = Pipeline(Settings(index_dir=index_copy))
     old = pipe.index.version
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rag", "index", "build", "--docs", str(corpus_dir), "--index", str(index_copy)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = rag_process("index", "build", "--docs", str(corpus_dir), "--index", str(index_copy))
+    proc = run.proc
     try:
-        assert "embedding" in _wait_for(proc, "embedding")
+        assert "embedding" in run.wait_for("embedding")
         assert proc.poll() is None  # the rebuild is still running
         passages = pipe.retrieve("寿光市2025年的GDP目标是多少？")
         assert passages and any("1100亿元" in p.chunk.text for p in passages)

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from index import store
 from rag.errors import IndexStoreError
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_round_trip(index_dir, corpus_docs):
@@ -72,26 +64,13 @@ def test_dangling_pointer_detected(index_copy):
         store.load(index_copy)
 
 
-def test_kill_during_build_keeps_last_good_index(index_copy, corpus_dir):
+def test_kill_during_build_keeps_last_good_index(index_copy, corpus_dir, rag_process):
     """kill -9 a real build mid-way: CURRENT still names the old, complete version."""
     before = store.current_version(index_copy).name
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rag", "index", "build", "--docs", str(corpus_dir), "--index", str(index_copy)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = rag_process("index", "build", "--docs", str(corpus_dir), "--index", str(index_copy))
     # Wait until it is embedding (its progress bar is on stderr), then kill it hard.
-    deadline = time.time() + 120
-    seen = ""
-    while time.time() < deadline and "embedding" not in seen:
-        line = proc.stderr.readline()
-        if not line and proc.poll() is not None:
-            break
-        seen += line
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    seen = run.wait_for("embedding", timeout=120)
+    run.kill()
     assert "embedding" in seen
     assert store.current_version(index_copy).name == before
     idx = store.load(index_copy)
