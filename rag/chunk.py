@@ -189,4 +189,14 @@ def _outline(doc: Document, stem: str, max_chars: int = 600) -> list[Chunk]:
     if len(lines) < 2 or first is None:
         return []
     text = "\n".join(lines)
-    return [Chunk(id=f"{stem}{OUTLINE_SUFFIX}", doc_id=doc.doc_id, text=text, heading="主要内容（标题）", start=first, end=last, title=search_title(doc))]
+    return [
+        Chunk(
+            id=f"{stem}{OUTLINE_SUFFIX}",
+            doc_id=doc.doc_id,
+            text=text,
+            heading="主要内容（标题）",
+            start=first,
+            end=last,
+            title=search_title(doc),
+        )
+    ]

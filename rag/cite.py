@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, split_sentences
@@ -131,11 +132,36 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
                 best = max(holders, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
                 ns += [best] if best not in ns else []
         if not ns:
-            ns = [max(texts, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))]
+            best = max(texts, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
+            ns = [best, *_also_holding(body, context, texts, best)]
         marks = "".join(f"[{n}]" for n in sorted(ns))
         stripped = seg.rstrip()
         out.append(stripped + marks + seg[len(stripped) :])
     return "".join(out)
+
+
+def _also_holding(sentence: str, context: list[ContextPassage], texts: dict[int, str], best: int) -> list[int]:
+    """Passages of other documents that hold as much of the sentence as its best passage does.
+
+    "省里的意见和潍坊的方案都强调了“省级统筹、市负主责、县抓落实”" quotes a phrase
+    both documents use; citing only one would leave the other place unsupported.
+    One passage per other document: the point is each source, not every repeat.
+    """
+
+    def shared(n: int) -> int:
+        m = SequenceMatcher(None, sentence, texts[n], autojunk=False).find_longest_match()
+        return len(re.sub(r"\W", "", sentence[m.a : m.a + m.size]))
+
+    need = max(6, round(0.6 * shared(best)))
+    doc_of = {c.n: c.passage.chunk.doc_id for c in context}
+    found: dict[str, tuple[int, int]] = {}
+    for n in texts:
+        if doc_of[n] == doc_of[best]:
+            continue
+        size = shared(n)
+        if size >= need and size > found.get(doc_of[n], (0, 0))[0]:
+            found[doc_of[n]] = (size, n)
+    return [n for _, n in found.values()]
 
 
 def _values(text: str) -> set[float]:
@@ -154,7 +180,9 @@ def _values(text: str) -> set[float]:
     return out
 
 
-_ITEM_NUMBER = re.compile(r"(?:^|(?<=[\s。；;:：]))(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M)
+_ITEM_NUMBER = re.compile(
+    r"(?:^|(?<=[\s。；;:：]))(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M
+)
 
 
 def strip_list_markers(text: str) -> str:
@@ -264,9 +292,13 @@ def fix_yi_as_billion(answer: str, sources: str) -> str:
     return _MAGNITUDE.sub(repl, answer)
 
 
-_MONEY_Q = re.compile(r"收入|营收|金额|投资|资金|产值|税收|多少钱|revenue|income|investment|funding|spending|yuan", re.I)
+_MONEY_Q = re.compile(
+    r"收入|营收|金额|投资|资金|产值|税收|多少钱|revenue|income|investment|funding|spending|yuan", re.I
+)
 _RATE_Q = re.compile(r"增长|增速|比重|占比|比例|百分|growth|rate|share|percent", re.I)
-_COUNT_UNIT = re.compile(r"\d\s*(?:万|亿|million|billion|thousand)?\s*(?:人次|人|家|个|项|座|所|户|名|visitors|people|persons|firms|companies)")
+_COUNT_UNIT = re.compile(
+    r"\d\s*(?:万|亿|million|billion|thousand)?\s*(?:人次|人|家|个|项|座|所|户|名|visitors|people|persons|firms|companies)"
+)
 _MONEY_UNIT = re.compile(r"\d\s*(?:万|亿)?\s*元|yuan|RMB|CNY", re.I)
 
 

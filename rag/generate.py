@@ -75,7 +75,6 @@ class LlamaCppGenerator:
             finally:
                 self.active -= 1
 
-
     def _reuse_only_system_prefix(self, messages: list[dict[str, str]]) -> None:
         """Let llama.cpp reuse the cached system prompt, never more.
 
@@ -88,6 +87,13 @@ class LlamaCppGenerator:
         """
         system = messages[0]["content"] if messages and messages[0].get("role") == "system" else ""
         keep = self.count_tokens(system) if system else 0
+        if keep and self._llm.n_tokens < keep:
+            # Nothing cached yet: prefill the system prompt on its own first, the same way every time,
+            # so a process's first answer equals the answer after a warm-up (the KV values of a long
+            # first batch differ in the last bits from those of a short one, enough to flip a greedy pick).
+            self._llm.create_chat_completion(
+                messages=[messages[0], {"role": "user", "content": "你好"}], max_tokens=1, temperature=0.0, top_k=1
+            )
         if self._llm.n_tokens > keep:
             self._llm.n_tokens = keep
 

@@ -132,7 +132,10 @@ def best_covering(
     return max(scored, key=lambda x: x[0])
 
 
-_META_Q = re.compile(r"文号|字号|发文|印发|发布|签发|日期|时间|哪天|何时|哪一天|哪年|机关|部门|单位|机构|谁|number|issued|date|when|who|agency|office", re.I)
+_META_Q = re.compile(
+    r"文号|字号|发文|印发|发布|签发|日期|时间|哪天|何时|哪一天|哪年|机关|部门|单位|机构|谁|number|issued|date|when|who|agency|office",
+    re.I,
+)
 
 
 def wants_metadata(question: str) -> bool:

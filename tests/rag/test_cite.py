@@ -77,14 +77,18 @@ def test_yi_rendered_as_billion_is_corrected():
     assert fix_yi_as_billion("The target is 110 billion yuan [1].", SRC) == "The target is 110 billion yuan [1]."
 
 
-def _ctx_texts(*texts):
+def _ctx_texts(*texts, docs=None):
     from rag.select import ContextPassage
     from rag.types import Chunk, Passage
 
     return [
         ContextPassage(
             n=n,
-            passage=Passage(chunk=Chunk(id=str(n), doc_id="d", text=t, heading="", start=0, end=1), rank=n, score=1.0),
+            passage=Passage(
+                chunk=Chunk(id=str(n), doc_id=docs[n - 1] if docs else "d", text=t, heading="", start=0, end=1),
+                rank=n,
+                score=1.0,
+            ),
             sentences=[t],
             with_meta=False,
         )
@@ -95,7 +99,10 @@ def _ctx_texts(*texts):
 def test_recite_points_a_figure_at_the_passage_that_holds_it():
     from rag.cite import recite
 
-    ctx = _ctx_texts("临沂市计划评审认定35家市级创新平台。平邑县荣获守牢发展和安全底线专项评价先进县", "潍坊每年新建市级科技创新平台30家以上。")
+    ctx = _ctx_texts(
+        "临沂市计划评审认定35家市级创新平台。平邑县荣获守牢发展和安全底线专项评价先进县",
+        "潍坊每年新建市级科技创新平台30家以上。",
+    )
     assert recite("临沂计划评审认定35家市级创新平台。[2]", ctx) == "临沂计划评审认定35家市级创新平台。[1]"
     assert recite("[2]平邑县荣获“守牢发展和安全底线专项评价先进县”。", ctx).startswith("[1]")
     assert recite("Linyi will certify 35 platforms [2]. Weifang builds 30 a year [2].", ctx) == (
@@ -132,7 +139,10 @@ def test_wan_rendered_as_million_is_corrected():
     from rag.cite import fix_yi_as_billion
 
     src = "全市累计开设碳账户234.2万个。"
-    assert fix_yi_as_billion("There are 234.2 million carbon accounts [1].", src) == "There are 2.342 million carbon accounts [1]."
+    assert (
+        fix_yi_as_billion("There are 234.2 million carbon accounts [1].", src)
+        == "There are 2.342 million carbon accounts [1]."
+    )
 
 
 def test_uncited_answer_is_cited_before_the_year_check():
@@ -190,3 +200,21 @@ def test_uncited_figure_is_cited_to_the_passage_about_the_question():
     ctx = _ctx_texts("京张铁路于1909年建成。", "广三铁路全长49公里,于1903年建成通车。", "另一条铁路1903年开工。")
     assert cite_uncited("1903年", ctx, "广三铁路在哪年建成？") == "1903年[2]"
     assert not ground("1903年", ctx, "zh-Hans", "广三铁路在哪年建成？").refused
+
+
+def test_uncited_phrase_both_documents_hold_cites_both():
+    from rag.cite import cite_uncited
+
+    ctx = _ctx_texts(
+        "全省建立省级统筹、市负主责、县抓落实的工作机制。",
+        "潍坊市健全省级统筹、市负主责、县抓落实的县域经济工作机制。",
+        "衢州加快数字化改革。",
+        docs=["sd", "wf", "qz"],
+    )
+    q = "省里的意见和潍坊的方案都强调了哪个县域经济工作机制？"
+    ans = "都强调了“省级统筹、市负主责、县抓落实”的工作机制。"
+    assert cite_uncited(ans, ctx, q) == ans + "[1][2]"
+    assert not ground(ans, ctx, "zh-Hans", q).refused
+    assert (
+        cite_uncited("衢州加快改革。", ctx, "衢州做什么？") == "衢州加快改革。[3]"
+    )  # a short shared span: one passage

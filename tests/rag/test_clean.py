@@ -26,7 +26,12 @@ BOILERPLATE = re.compile(
 # general rules must drop. Everything else of 30+ Han characters is body and must survive.
 NOT_BODY = {
     "000_7b47e0ef960b77e7.txt": ("上一条:", "下一条:"),
-    "001_3e5b20cb4d36e18e.txt": ("2023山东高质量发展优秀案例征集通道正式开启入选", "12月1日,全市供销社", "12月11日至12日", "长城网·冀云客户端"),
+    "001_3e5b20cb4d36e18e.txt": (
+        "2023山东高质量发展优秀案例征集通道正式开启入选",
+        "12月1日,全市供销社",
+        "12月11日至12日",
+        "长城网·冀云客户端",
+    ),
     "002_78ad54bd58fc9a9e.txt": ("伟德源自英国",),
     "003_f987b7789e2746bc.txt": ("亚洲综合乱码", "地址:山東省淄博市"),
 }
@@ -126,5 +131,10 @@ def test_report_counts_repairs(cleaned):
     assert report.repaired["gbk_shift"] >= 13
     body = cleaned["003_f987b7789e2746bc.txt"][1]
     assert body.count("（一）提振縣域工業經濟") == 1
-    for heading in ("（三）加快服務業融合創新", "（七）做強縣城載體", "（十）優化用地指標供給", "（十二）加快科創要素集聚"):
+    for heading in (
+        "（三）加快服務業融合創新",
+        "（七）做強縣城載體",
+        "（十）優化用地指標供給",
+        "（十二）加快科創要素集聚",
+    ):
         assert heading in body

@@ -56,7 +56,10 @@ def test_ask_json_and_batch(index_dir, tmp_path):
 
     batch = tmp_path / "in.jsonl"
     batch.write_text(
-        "\n".join(json.dumps(x, ensure_ascii=False) for x in [{"id": "a", "question": "青岛市2025年GDP目标是多少？"}, {"id": "b", "question": "？？"}]),
+        "\n".join(
+            json.dumps(x, ensure_ascii=False)
+            for x in [{"id": "a", "question": "青岛市2025年GDP目标是多少？"}, {"id": "b", "question": "？？"}]
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"

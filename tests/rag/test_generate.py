@@ -32,6 +32,18 @@ def test_cache_keeps_only_the_system_prompt(pipeline):
     assert gen._llm.n_tokens == gen.count_tokens(SYSTEM)
 
 
+def test_empty_cache_is_filled_with_the_system_prompt_alone(pipeline):
+    # A process's first answer must be computed like every later one: from the system prompt cached on its own.
+    gen = pipeline.generator
+    q = _msgs("青州市2025年的GDP目标是多少？")
+    warm = "".join(gen.stream(q, 24))
+    gen._llm.reset()
+    gen._reuse_only_system_prefix(q)
+    assert gen._llm.n_tokens == gen.count_tokens(SYSTEM)
+    gen._llm.reset()
+    assert "".join(gen.stream(q, 24)) == warm
+
+
 def test_one_generator_per_model_and_serialised_calls(pipeline):
     gen = pipeline.generator
     assert (

@@ -86,7 +86,13 @@ def test_size_limit():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("../../etc/passwd.txt", "passwd.txt"), ("a/b\\c.txt", "c.txt"), ("报告 (1).txt", "报告 (1).txt"), ('x<y>|"z".md', "x_y___z_.md"), (".hidden.txt", "hidden.txt")],
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("a/b\\c.txt", "c.txt"),
+        ("报告 (1).txt", "报告 (1).txt"),
+        ('x<y>|"z".md', "x_y___z_.md"),
+        (".hidden.txt", "hidden.txt"),
+    ],
 )
 def test_safe_names(name, expected):
     assert safe_name(name) == expected

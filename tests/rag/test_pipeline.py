@@ -53,7 +53,9 @@ def test_english_question_gets_english_answer(pipeline):
     assert len(re.findall(r"[A-Za-z]", a.answer)) > len(re.findall(r"[\u4e00-\u9fff]", a.answer))
 
 
-@pytest.mark.parametrize("question", ["青岛市2025年的GDP目标是多少？", "北京市的GDP是多少？", "寿光市2030年的GDP目标是多少？"])
+@pytest.mark.parametrize(
+    "question", ["青岛市2025年的GDP目标是多少？", "北京市的GDP是多少？", "寿光市2030年的GDP目标是多少？"]
+)
 def test_refusals(pipeline, question):
     a = pipeline.ask(question)
     assert a.refused and a.answer == REFUSAL["zh-Hans"] and a.citations == []

@@ -12,9 +12,7 @@ PLAN = (
 
 
 def _passages(*texts: str) -> list[Passage]:
-    return [
-        Passage(Chunk(f"d:{n}", "d.txt", t, "", 0, len(t), "潍坊方案"), n, 1.0) for n, t in enumerate(texts, 1)
-    ]
+    return [Passage(Chunk(f"d:{n}", "d.txt", t, "", 0, len(t), "潍坊方案"), n, 1.0) for n, t in enumerate(texts, 1)]
 
 
 def _chars(text: str) -> int:  # a stand-in tokenizer: one token per character
