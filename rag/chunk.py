@@ -16,7 +16,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.metadata import place_stem
 from rag.script import to_simplified
-from rag.types import OUTLINE_SUFFIX, Chunk, Document
+from rag.types import CARD_SUFFIX, OUTLINE_SUFFIX, Chunk, Document
 
 SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "!", "?", ";", "，", ",", ""]
 
@@ -36,6 +36,7 @@ class ChunkSettings:
     overlap: int = 80
     min_section: int = 120  # shorter sections (a lone heading line) merge into the next one
     outline: bool = True  # add one chunk per document listing its main headings
+    card: bool = True  # add one chunk per document holding its metadata (issuer, 文号, dates, 落款, source)
 
 
 def heading_level(line: str) -> int | None:
@@ -164,7 +165,49 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
             )
     if settings.outline:
         chunks.extend(_outline(doc, stem))
+    if settings.card:
+        chunks.extend(_card(doc, stem))
     return chunks
+
+
+def _chinese_date(iso: str) -> str:
+    y, m, d = (int(x) for x in iso.split("-"))
+    return f"{y}年{m}月{d}日"
+
+
+def _card(doc: Document, stem: str) -> list[Chunk]:
+    """The document's metadata as one searchable chunk: "这份意见哪天发布的？来源是哪里？", "两份答复的落款日期".
+
+    Such facts sit in page headers and signature blocks that cleaning keeps out
+    of the body or leaves in a paragraph of their own; a card puts them where
+    retrieval and the model can find and cite them.
+    """
+    meta = doc.meta
+    fields = [
+        ("发文机关", meta.issuer),
+        ("文号", meta.doc_number),
+        ("发布日期", _chinese_date(meta.date) if meta.date else ""),
+        ("落款单位", meta.signer),
+        ("落款日期", _chinese_date(meta.signed_date) if meta.signed_date else ""),
+        ("来源", meta.source),
+    ]
+    lines = [f"{k}：{v}" for k, v in fields if v]
+    if not lines:
+        return []
+    # Each field a sentence of its own, so passage selection keeps or drops whole fields.
+    # The title is not repeated: it is the chunk's search title and shown with every citation.
+    text = "；\n".join(lines) + "。"
+    return [
+        Chunk(
+            id=f"{stem}{CARD_SUFFIX}",
+            doc_id=doc.doc_id,
+            text=text,
+            heading="文件信息",
+            start=0,
+            end=0,
+            title=search_title(doc),
+        )
+    ]
 
 
 def _outline(doc: Document, stem: str, max_chars: int = 600) -> list[Chunk]:

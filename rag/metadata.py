@@ -19,7 +19,9 @@ _LABELLED_TITLE = re.compile(r"(信息名称|标\s*题|文件名称|名\s*称)\s
 _LABELLED_ISSUER = re.compile(
     r"(发布机构|发文机关|发文单位|发布单位)\s*[:：|]?\s*\|?\s*([\u4e00-\u9fff（）()、]{2,40})"
 )
-_SOURCE = re.compile(r"(来源|信息来源)\s*[:：]\s*([\u4e00-\u9fff]{2,30})")
+_SOURCE = re.compile(
+    r"(来源|信息来源)\s*[:：]\s*([\u4e00-\u9fff]{2,30}?)(?=收集|编辑|作者|责任|发布时间|日期|[^\u4e00-\u9fff]|$)"
+)
 _ORG_SUFFIX = r"(人民政府|委员会|办公室|办公厅|新闻办公室|政府|局|厅|委|部|中心|研究所)"
 _SIGNATURE = re.compile(r"^[(（]?([\u4e00-\u9fff、]{2,30}" + _ORG_SUFFIX + r")[)）]?$")
 _ISSUED_BY = re.compile(r"^([\u4e00-\u9fff、]{2,30}" + _ORG_SUFFIX + r")印发")
@@ -110,6 +112,10 @@ def extract_metadata(text: str, body: str = "") -> DocMeta:
                 meta.date = _iso(m)
                 break
     meta.date = meta.date or signature_date
+    meta.signer, meta.signed_date = signature if signature_date else "", signature_date
+    m = _SOURCE.search("\n".join(simp))
+    if m:
+        meta.source = _orig("\n".join(lines), "\n".join(simp), m.group(2))
 
     for i, s in enumerate(simp[:15]):
         m = _LABELLED_TITLE.search(s)
@@ -139,10 +145,7 @@ def extract_metadata(text: str, body: str = "") -> DocMeta:
                 meta.issuer = _orig(body_lines[i], s, m.group(1))
                 break
     meta.issuer = meta.issuer or signature
-    if not meta.issuer:
-        m = _SOURCE.search("\n".join(simp))
-        if m:
-            meta.issuer = m.group(2)
+    meta.issuer = meta.issuer or to_simplified(meta.source)
     # The issuing body names its own jurisdiction; the title may name several places.
     m = re.match(r"([\u4e00-\u9fff]{2,6}?(?:省|自治区|市|州|盟|县|区|旗))", to_simplified(meta.issuer))
     meta.place = m.group(1) if m else (_place(to_simplified(meta.title)) or _place(to_simplified(meta.issuer)))

@@ -22,7 +22,7 @@ from rag.cite import NOT_PLACES, question_terms
 from rag.config import Settings
 from rag.metadata import place_stem
 from rag.script import to_simplified
-from rag.select import wants_overview
+from rag.select import asks_document_facts, wants_overview
 from rag.types import Passage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -36,7 +36,7 @@ class Retriever:
         self.settings = settings
         self._places: frozenset[str] | None = None
         self._counts: dict[str, int] | None = None
-        self._outlines: list[int] | None = None
+        self._special: dict[str, list[int]] = {}  # chunk positions of outlines and document cards
 
     def search(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
         """Ranked passages; mode is hybrid, dense or bm25 (the latter two for ablations)."""
@@ -49,7 +49,10 @@ class Retriever:
             scores = self._scores(query)
             passages = self._search(query, top_k, mode, scores)
             if mode == "hybrid" and wants_overview(query):
-                return self._with_outline(scores, passages, top_k)
+                passages = self._with_best_of("outline", scores, passages, top_k)
+            if mode == "hybrid" and asks_document_facts(query):
+                two = len(places_in(query, self.places())) >= 2  # "临沂和衢州两份答复的落款日期"
+                passages = self._with_best_of("card", scores, passages, top_k, 2 if two else 1)
             return passages
         per_place = 2 if len(places) * 2 <= top_k else 1
         lists = [self._search(_only(query, place, places), per_place, mode) for place in places]
@@ -65,30 +68,34 @@ class Retriever:
             p.rank = rank
         return merged
 
-    def _with_outline(self, scores: _Scores, passages: list[Passage], top_k: int) -> list[Passage]:
-        """Put the best-matching document outline second: "从哪几个方面…" is answered by headings, not by one paragraph.
+    def _with_best_of(
+        self, kind: str, scores: _Scores, passages: list[Passage], top_k: int, n: int = 1
+    ) -> list[Passage]:
+        """Put the best-matching outlines or document cards from rank 2 on.
 
-        Outlines are ranked among themselves (dense + BM25, fused as usual), so
-        an outline competes only with other outlines, not with the detailed
-        paragraphs that always share more words with the question.
+        "从哪几个方面…" is answered by a document's headings, "哪天发布的" by its
+        metadata card, not by one paragraph. They are ranked among their own
+        kind (dense + BM25, fused as usual), so they compete only with each
+        other, not with the detailed paragraphs that always share more words
+        with the question.
         """
-        if self._outlines is None:
-            self._outlines = [i for i, c in enumerate(self.index.chunks) if c.is_outline]
-        if not self._outlines or not passages:
+        if kind not in self._special:
+            test = {"outline": lambda c: c.is_outline, "card": lambda c: c.is_card}[kind]
+            self._special[kind] = [i for i, c in enumerate(self.index.chunks) if test(c)]
+        pool = self._special[kind]
+        if not pool or not passages:
             return passages
         s = self.settings
         _, all_dense, bm25 = scores
-        ids = np.array(self._outlines)
+        ids = np.array(pool)
         fused = np.zeros(len(ids))
         for weight, signal in ((s.dense_weight, all_dense[ids]), (s.bm25_weight, bm25[ids])):
             for rank, k in enumerate(np.argsort(-signal)):
                 fused[k] += weight / (s.rrf_k + rank + 1)
-        j = int(np.argmax(fused))
-        best = int(ids[j])
-        if any(p.chunk.id == self.index.chunks[best].id for p in passages):
-            return passages
-        outline = self._passage(best, 2, float(fused[j]), scores)
-        merged = [*passages[:1], outline, *passages[1:]][:top_k]
+        have = {p.chunk.id for p in passages}
+        best = [j for j in np.argsort(-fused)[:n] if self.index.chunks[int(ids[j])].id not in have]
+        extra = [self._passage(int(ids[j]), 2, float(fused[j]), scores) for j in best]
+        merged = [*passages[:1], *extra, *passages[1:]][:top_k]
         for rank, p in enumerate(merged, 1):
             p.rank = rank
         return merged
@@ -146,8 +153,8 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         passages: list[Passage] = []
         for i, score in ranked:
-            if float(all_dense[i]) < s.min_score:
-                continue
+            if float(all_dense[i]) < s.min_score or self.index.chunks[i].is_card:
+                continue  # cards only for questions about the documents themselves (above)
             passages.append(self._passage(i, len(passages) + 1, score, scores))
             if len(passages) >= top_k:
                 break

@@ -86,6 +86,10 @@ def select_context(
             overlap = sum(weight(t) for t in q_tokens & set(tokenize(sent))) / q_weight
             bonus = 0.15 if wants_number and re.search(r"\d", sent) else 0.0
             bonus += 0.3 if overview and p.chunk.is_outline else 0.0  # the headings are the answer
+            if p.chunk.is_card:  # only the fields asked for: a publication date beside a 落款 date invites a mix-up
+                if not card_field_wanted(question, sent):
+                    continue
+                bonus += 1.0
             scored.append((0.7 * overlap + 0.3 * prior + bonus, pi, si, sent))
     scored.sort(key=lambda x: -x[0])
     chosen: dict[int, dict[int, str]] = {}
@@ -143,6 +147,40 @@ def wants_metadata(question: str) -> bool:
     return bool(_META_Q.search(to_simplified(question)))
 
 
+_DOC_FACTS_Q = re.compile(
+    r"文号|字号|发文|印发|发布|签发|落款|日期|哪天|哪一天|何时|来源|出处|"
+    r"document number|issued|published|signed|date|source",
+    re.I,
+)
+
+
+def asks_document_facts(question: str) -> bool:
+    """Questions about a document itself (when issued, by whom, its 文号, 落款, source): its card answers them."""
+    return bool(_DOC_FACTS_Q.search(to_simplified(question)))
+
+
+_CARD_FIELDS = {  # card field label -> words asking for it
+    "发文机关": r"发文|印发|机关|部门|单位|谁|issued|who|agency|office",
+    "文号": r"文号|字号|number",
+    "发布日期": r"发布|印发|公开|哪天|哪一天|何时|日期|时间|哪年|when|date|published|issued",
+    "落款单位": r"落款|署名|sign",
+    "落款日期": r"落款|署名|sign",
+    "来源": r"来源|出处|网站|source|website",
+}
+
+
+def card_field_wanted(question: str, line: str) -> bool:
+    """Whether a document card's line is a field the question asks for; a 落款 question means the 落款 date."""
+    q = to_simplified(question)
+    label = line.split("：", 1)[0].strip()
+    pattern = _CARD_FIELDS.get(label)
+    if pattern is None:
+        return True
+    if label == "发布日期" and re.search(_CARD_FIELDS["落款日期"], q, re.I):
+        return False
+    return bool(re.search(pattern, q, re.I))
+
+
 _OVERVIEW_Q = re.compile(
     r"哪几个方面|哪些方面|几个方面|主要内容|主要举措|重要举措|哪些举措|哪几项|哪[几两三四五六]条|概括|总结|概述|"
     r"summari[sz]e|overview|main (areas|points|measures|parts|tasks)",
@@ -160,7 +198,7 @@ def header_for(p: Passage, with_meta: bool = False) -> str:
     title = title if len(title) <= 36 else title[:36] + "…"
     heading = p.chunk.heading.split(" > ")[-1] if p.chunk.heading else ""
     head = f"《{title}》"
-    if with_meta and p.meta:
+    if with_meta and p.meta and not p.chunk.is_card:  # a card is the metadata already
         fields = [("发文", p.meta.issuer), ("文号", p.meta.doc_number), ("日期", p.meta.date)]
         meta = "；".join(f"{k}：{v}" for k, v in fields if v)
         head += f"（{meta}）" if meta else ""

@@ -22,6 +22,9 @@ class DocMeta:
     doc_number: str = ""  # 文号, e.g. 潍政字〔2024〕12号
     date: str = ""  # ISO yyyy-mm-dd when known
     place: str = ""
+    signer: str = ""  # the signature block (落款) of a letter or notice: body and date
+    signed_date: str = ""  # ISO yyyy-mm-dd
+    source: str = ""  # the page's 来源 line: the site or outlet it was published by
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Document:
 
 
 OUTLINE_SUFFIX = ":outline"
+CARD_SUFFIX = ":card"
 
 
 @dataclass
@@ -66,6 +70,11 @@ class Chunk:
     def is_outline(self) -> bool:
         """The per-document chunk listing its main headings (rag.chunk adds it)."""
         return self.id.endswith(OUTLINE_SUFFIX)
+
+    @property
+    def is_card(self) -> bool:
+        """The per-document chunk holding its metadata: issuer, 文号, dates, 落款, source (rag.chunk adds it)."""
+        return self.id.endswith(CARD_SUFFIX)
 
     def embed_text(self) -> str:
         """Headings carry the topic that a chunk's body often omits."""

@@ -25,7 +25,7 @@ def test_heading_path_offsets_and_ids(corpus_docs):
     target = next(c for c in chunks if "1100亿元" in c.text)
     assert target.heading == "二、重点任务 > (一)突出经济强县引领"
     for c in chunks:
-        if not c.id.endswith(":outline"):  # the outline is made of headings, not one span
+        if not (c.is_outline or c.is_card):  # made of headings or metadata, not one span
             assert doc.text[c.start : c.end] == c.text
         assert c.id.startswith("002_78ad54bd58fc9a9e:")
     assert len({c.id for c in chunks}) == len(chunks)
@@ -79,3 +79,19 @@ def test_search_title_names_the_place_a_title_leaves_out(corpus_docs):
     assert search_title(by_id["002"]) == by_id["002"].meta.title  # 潍坊 is in the title already
     chunk = chunk_document(by_id["000"])[0]
     assert "临沂" in chunk.embed_text() and chunk.text in by_id["000"].text
+
+
+def test_card_chunk_holds_the_document_facts(corpus_docs):
+    from rag.chunk import chunk_document
+
+    reply = next(d for d in corpus_docs if d.doc_id.startswith("000_"))
+    (card,) = [c for c in chunk_document(reply) if c.is_card]
+    assert card.id == "000_7b47e0ef960b77e7:card" and card.heading == "文件信息"
+    lines = card.text.split("\n")
+    assert "文号：临发改重点函〔2022〕24号；" in lines
+    assert "发布日期：2022年5月30日；" in lines and "落款日期：2022年5月27日。" in lines
+    assert "临沂" in card.embed_text()  # searched with the document's title and place
+    opinion = next(d for d in corpus_docs if d.doc_id.startswith("003_"))
+    (card,) = [c for c in chunk_document(opinion) if c.is_card]
+    assert "来源：山東省政府網站" in card.text and "落款" not in card.text  # no signature block: no 落款 line
+    assert not [c for c in chunk_document(_doc("只有正文。" * 30)) if c.is_card]  # nothing known: no card

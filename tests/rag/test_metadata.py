@@ -8,14 +8,28 @@ from rag.metadata import extract_metadata
 
 EXPECTED = {
     "000_7b47e0ef960b77e7.txt": dict(
-        issuer="临沂市发展和改革委员会", doc_number="临发改重点函〔2022〕24号", date="2022-05-30", place="临沂市"
+        issuer="临沂市发展和改革委员会",
+        doc_number="临发改重点函〔2022〕24号",
+        date="2022-05-30",  # published on the site
+        place="临沂市",
+        signer="临沂市发展和改革委员会",
+        signed_date="2022-05-27",  # the letter's 落款, three days earlier
     ),
-    "001_3e5b20cb4d36e18e.txt": dict(issuer="山东省人民政府新闻办公室", doc_number="", place="山东省"),
+    "001_3e5b20cb4d36e18e.txt": dict(
+        issuer="山东省人民政府新闻办公室",
+        doc_number="",
+        place="山东省",
+        source="山东发布",  # not 山东发布收集编辑
+    ),
     "002_78ad54bd58fc9a9e.txt": dict(
         issuer="潍坊市人民政府", doc_number="潍政字〔2024〕12号", date="2024-05-13", place="潍坊市"
     ),
-    "003_f987b7789e2746bc.txt": dict(issuer="省委辦公廳、省政府辦公廳", date="2023-12-15"),
-    "004_9df9e4a75860d1fb.txt": dict(issuer="衢州市人民政府办公室", date="2022-11-20", place="衢州市"),
+    "003_f987b7789e2746bc.txt": dict(
+        issuer="省委辦公廳、省政府辦公廳", date="2023-12-15", source="山東省政府網站", signed_date=""
+    ),
+    "004_9df9e4a75860d1fb.txt": dict(
+        issuer="衢州市人民政府办公室", date="2022-11-20", place="衢州市", signed_date="2022-11-06"
+    ),
 }
 
 

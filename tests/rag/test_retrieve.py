@@ -56,3 +56,14 @@ def test_split_places_gives_each_place_passages(retriever):
     top = split.search("潍坊和衢州各自提出了什么总量目标？", top_k=5)
     assert {"002_78ad54bd58fc9a9e.txt", "004_9df9e4a75860d1fb.txt"} <= {p.chunk.doc_id for p in top}
     assert [p.rank for p in top] == [1, 2, 3, 4, 5]
+
+
+def test_document_cards_answer_questions_about_the_documents(retriever):
+    top = retriever.search("臨沂和衢州兩份答復的落款日期分別是什麼？", top_k=5)
+    cards = {p.chunk.id for p in top[:3] if p.chunk.is_card}
+    assert cards == {"000_7b47e0ef960b77e7:card", "004_9df9e4a75860d1fb:card"}
+    assert [p.rank for p in top] == list(range(1, len(top) + 1))
+    top = retriever.search("山东这份意见是哪一天发布的？来源是哪里？", top_k=5)
+    assert top[1].chunk.id == "003_f987b7789e2746bc:card"
+    for q in ("寿光市2025年的GDP目标是多少？", "临沂市发改委在哪三个方面推进产业兴市强县？"):
+        assert not any(p.chunk.is_card for p in retriever.search(q, top_k=5))  # not a question about a document

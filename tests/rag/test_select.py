@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from rag.select import ContextPassage, best_covering, select_context, split_sentences, wants_metadata, wants_overview
+from rag.select import (
+    ContextPassage,
+    best_covering,
+    card_field_wanted,
+    select_context,
+    split_sentences,
+    wants_metadata,
+    wants_overview,
+)
 from rag.types import Chunk, Passage
 
 PLAN = (
@@ -49,3 +57,25 @@ def test_best_covering_passage_holds_the_largest_share_of_question_words():
     assert share == 1.0 and best is ctx[1]
     assert best_covering("青岛市重点发展哪些产业？", ctx, {}, 10)[0] < 0.8
     assert best_covering("青岛", [], {}, 10) == (0.0, None)
+
+
+def test_card_fields_asked_for():
+    assert card_field_wanted("这份意见是哪一天发布的？", "发布日期：2023年12月15日；")
+    assert not card_field_wanted("这份意见是哪一天发布的？", "来源：山东省政府网站。")
+    assert card_field_wanted("两份答复的落款日期分别是什么？", "落款日期：2022年5月27日。")
+    assert not card_field_wanted("两份答复的落款日期分别是什么？", "发布日期：2022年5月30日；")  # the other date
+    assert card_field_wanted("Which office issued it?", "发文机关：潍坊市人民政府；")
+    card = Passage(
+        Chunk(
+            "d:card",
+            "d.txt",
+            "发文机关：某县人民政府；\n发布日期：2024年1月2日；\n来源：某县政府网站。",
+            "文件信息",
+            0,
+            0,
+        ),
+        1,
+        1.0,
+    )
+    ctx = select_context("这份文件哪天发布的？", [*_passages(PLAN), card], _chars, 200, {}, 10)
+    assert [c.text for c in ctx if c.passage.chunk.is_card] == ["发布日期：2024年1月2日；"]
