@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from rag.metadata import DOC_NUMBER
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, split_sentences
 
@@ -162,6 +163,22 @@ def _also_holding(sentence: str, context: list[ContextPassage], texts: dict[int,
         if size >= need and size > found.get(doc_of[n], (0, 0))[0]:
             found[doc_of[n]] = (size, n)
     return [n for _, n in found.values()]
+
+
+def _doc_number_key(number: str) -> str:
+    return re.sub(r"[\[［【(（]", "〔", re.sub(r"[\]］】)）]", "〕", re.sub(r"\s", "", to_simplified(number))))
+
+
+def unsupported_doc_numbers(answer: str, sources: str) -> list[str]:
+    """A 文号 is quoted whole: 潍政字〔2021〕25号 made of one document's prefix and another's year and number is
+    not in the sources, though each of its figures is."""
+    have = {_doc_number_key(m.group(0)) for m in DOC_NUMBER.finditer(to_simplified(sources))}
+    # The pattern's prefix may take in words before the issuer's abbreviation (印发了衢委发〔…〕): compare tails.
+    return [
+        m.group(0)
+        for m in DOC_NUMBER.finditer(answer)
+        if not any(k.endswith(h) or h.endswith(k) for h in have for k in [_doc_number_key(m.group(0))])
+    ]
 
 
 def _values(text: str) -> set[float]:
@@ -356,6 +373,9 @@ def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str
     missing = unsupported_numbers(text, sources, question)
     if missing:
         return Grounding(REFUSAL[lang], True, f"unsupported figures: {', '.join(missing)}")
+    invented = unsupported_doc_numbers(text, sources)
+    if invented:
+        return Grounding(REFUSAL[lang], True, f"document numbers not in the sources: {', '.join(invented)}")
     if wrong_quantity(question, text):
         return Grounding(REFUSAL[lang], True, "answer counts people or things, a sum of money was asked")
     if not cited_numbers(text) and context:

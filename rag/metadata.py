@@ -13,8 +13,8 @@ from rag.types import DocMeta
 
 _DATE = r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?"
 _LABELLED_DATE = re.compile(r"(公开日期|成文日期|发布日期|发文日期|印发日期|日期)\s*[:：|]?\s*\|?\s*" + _DATE)
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［【(（]\s*\d{4}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
-_LABELLED_NUMBER = re.compile(r"文\s*号\s*[:：|]?\s*\|?\s*(" + _DOC_NUMBER.pattern + ")")
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［【(（]\s*\d{4}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
+_LABELLED_NUMBER = re.compile(r"文\s*号\s*[:：|]?\s*\|?\s*(" + DOC_NUMBER.pattern + ")")
 _LABELLED_TITLE = re.compile(r"(信息名称|标\s*题|文件名称|名\s*称)\s*[:：|]?\s*\|?\s*(.{4,120})$")
 _LABELLED_ISSUER = re.compile(
     r"(发布机构|发文机关|发文单位|发布单位)\s*[:：|]?\s*\|?\s*([\u4e00-\u9fff（）()、]{2,40})"
@@ -84,7 +84,7 @@ def extract_metadata(text: str, body: str = "") -> DocMeta:
         meta.doc_number = re.sub(r"\s+", "", m.group(1))
     else:  # a line that is only a document number, near the top
         for i, s in enumerate(simp[:8]):
-            if _DOC_NUMBER.fullmatch(s):
+            if DOC_NUMBER.fullmatch(s):
                 meta.doc_number = lines[i]
                 break
 

@@ -178,7 +178,7 @@ class Pipeline:
                     held += tok  # hold back the start until it is clear the model is not refusing
                     if is_model_refusal(held):
                         refusing = True
-                    elif len(held) >= 8:
+                    elif len(re.sub(r"\[\d*\]?|\s", "", held)) >= 8:  # "[1] [2] [3]" alone is no answer yet
                         yield Event("token", to_script(held, lang))
                         shown = True
                 if shown or attempt:
@@ -186,7 +186,7 @@ class Pipeline:
                 # Nothing was shown yet, so one more try is invisible to the user. The small model
                 # sometimes answers with a bare "[2]", or overlooks an answer that one passage plainly holds.
                 if not _HAS_TEXT.search(re.sub(r"\[\d+\]", "", raw)):
-                    retry = RETRY_HINT
+                    retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
                     messages = answer_messages(asked + retry, context, lang)
                     continue
                 share, best = best_covering(search_query, context, self._df, len(self.index.chunks))

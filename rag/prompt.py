@@ -24,7 +24,10 @@ LANG_HINT = {
     "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units exactly as in the sources (e.g. 1100亿元, 50万千瓦, 3000亩), do not convert them.",
 }
 
-RETRY_HINT = "（请直接写出答案的内容，不要只写编号。）"
+RETRY_HINT = {
+    "zh-Hans": "（请直接写出答案的内容，不要只写编号。）",
+    "en": " (Write out what the sources say, in English words; a bare [1] is not an answer.)",
+}
 RECHECK_HINT = "（资料中有与这个问题直接相关的句子，请找出它，照抄其中的答案并标注编号。）"
 
 REWRITE_SYSTEM = (

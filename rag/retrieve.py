@@ -83,6 +83,9 @@ class Retriever:
             test = {"outline": lambda c: c.is_outline, "card": lambda c: c.is_card}[kind]
             self._special[kind] = [i for i, c in enumerate(self.index.chunks) if test(c)]
         pool = self._special[kind]
+        if kind == "card":  # only cards of documents the question clearly found: 文号 of a cited text is not ours
+            found = {p.chunk.doc_id for p in passages[:3]}
+            pool = [i for i in pool if self.index.chunks[i].doc_id in found]
         if not pool or not passages:
             return passages
         s = self.settings

@@ -56,4 +56,18 @@ def translate_to_chinese(question: str, generator: Generator) -> str:
     out = "".join(generator.stream(translate_messages(question), max_tokens=80)).strip()
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"\[\d+\]", "", out).split("→")[-1].strip()
+    out = _drop_invented_answer(out, question)
     return out if re.search(r"[\u4e00-\u9fff]", out) else question
+
+
+def _drop_invented_answer(translation: str, question: str) -> str:
+    """ "寿光市2025年GDP目标是134.8亿元。": the model answered instead of translating. Keep the question part.
+
+    A figure the English question does not contain must not reach the search
+    or, worse, vouch for the same figure in the answer.
+    """
+    asked = set(re.findall(r"\d+(?:\.\d+)?", question))
+    for m in re.finditer(r"\d+(?:\.\d+)?", translation):
+        if m.group(0) not in asked:
+            return translation[: m.start()].rstrip(" ，,：:是为") + "是多少？"
+    return translation

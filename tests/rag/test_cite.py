@@ -218,3 +218,14 @@ def test_uncited_phrase_both_documents_hold_cites_both():
     assert (
         cite_uncited("衢州加快改革。", ctx, "衢州做什么？") == "衢州加快改革。[3]"
     )  # a short shared span: one passage
+
+
+def test_document_number_must_be_quoted_whole():
+    from rag.cite import unsupported_doc_numbers
+
+    src = "《关于实施工业强市战略推动工业高质量发展的若干意见》(衢委发〔2021〕25号)。文号：潍政字〔2024〕12号"
+    assert unsupported_doc_numbers("衢委发[2021]25号[1]", src) == []  # bracket forms are the same number
+    assert unsupported_doc_numbers("它的文号是衢委发〔2021〕25号[1]", src) == []
+    assert unsupported_doc_numbers("潍政字〔2021〕25号[1]", src) == ["潍政字〔2021〕25号"]
+    g = ground("潍政字〔2021〕25号[1]", _ctx_texts(src), "zh-Hans", "那份意见的文号是什么？")
+    assert g.refused and "潍政字〔2021〕25号" in g.reason

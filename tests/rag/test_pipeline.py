@@ -100,12 +100,15 @@ class FirstReplyFault:
 
     def __init__(self, real, first: str) -> None:
         self.real, self.first, self.name = real, first, real.name
-        self.prompts: list[str] = []
+        self.prompts: list[str] = []  # answer prompts only (an English question is translated first)
 
     def count_tokens(self, text: str) -> int:
         return self.real.count_tokens(text)
 
     def stream(self, messages, max_tokens):
+        if not messages[-1]["content"].startswith("资料："):
+            yield from self.real.stream(messages, max_tokens)
+            return
         self.prompts.append(messages[-1]["content"])
         if len(self.prompts) == 1:
             yield self.first
@@ -145,5 +148,14 @@ def test_bare_citation_is_asked_again(faulty):
 
     pipe, gen = faulty("[1]")
     a = pipe.ask("寿光市2025年的GDP目标是多少？")
-    assert len(gen.prompts) == 2 and RETRY_HINT in gen.prompts[1]
+    assert len(gen.prompts) == 2 and RETRY_HINT["zh-Hans"] in gen.prompts[1]
     assert not a.refused and "1100" in a.answer
+
+
+def test_bare_citations_are_asked_again_in_the_question_language(faulty):
+    from rag.prompt import RETRY_HINT
+
+    pipe, gen = faulty("[1] [2] [3]")  # long enough to have been streamed as an answer before
+    a = pipe.ask("What is Shouguang's 2025 GDP target?")
+    assert len(gen.prompts) == 2 and RETRY_HINT["en"] in gen.prompts[-1]
+    assert not a.refused and ("1100亿" in a.answer or "110 billion" in a.answer)

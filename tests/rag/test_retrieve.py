@@ -67,3 +67,14 @@ def test_document_cards_answer_questions_about_the_documents(retriever):
     assert top[1].chunk.id == "003_f987b7789e2746bc:card"
     for q in ("寿光市2025年的GDP目标是多少？", "临沂市发改委在哪三个方面推进产业兴市强县？"):
         assert not any(p.chunk.is_card for p in retriever.search(q, top_k=5))  # not a question about a document
+
+
+def test_no_card_of_a_document_the_question_did_not_find(retriever):
+    # The 文号 of a document that one of ours only mentions: 潍坊's card (with its own 文号) must not be offered.
+    q = "《关于实施工业强市战略推动工业高质量发展的若干意见》的文号是什么？"
+    plain = retriever.search(q, top_k=5, mode="dense")  # no cards in the plain modes
+    top = retriever.search(q, top_k=5)
+    assert not any(p.chunk.is_card for p in plain)
+    assert "002_78ad54bd58fc9a9e:card" not in {p.chunk.id for p in top}
+    found = {p.chunk.doc_id for p in top[:4] if not p.chunk.is_card}
+    assert all(p.chunk.doc_id in found for p in top if p.chunk.is_card)

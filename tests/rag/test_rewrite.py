@@ -29,3 +29,20 @@ def test_needs_rewrite():
     assert needs_rewrite("它的目标年份是?", history)
     assert not needs_rewrite("那青州市呢？", None)
     assert not needs_rewrite("潍坊市县域经济高质量发展实施方案的文号是什么？请说明发布机关", history)
+
+
+def test_translation_that_answers_keeps_only_the_question():
+    from rag.rewrite import _drop_invented_answer
+
+    q = "What is Shouguang's 2025 GDP target?"
+    assert _drop_invented_answer("寿光市2025年 GDP 目标是 134.8 亿元。", q) == "寿光市2025年 GDP 目标是多少？"
+    assert _drop_invented_answer("寿光市2025年的GDP目标是多少？", q) == "寿光市2025年的GDP目标是多少？"
+
+
+def test_real_translation_adds_no_figure(pipeline):
+    import re
+
+    from rag.rewrite import translate_to_chinese
+
+    out = translate_to_chinese("What is Shouguang's 2025 GDP target?", pipeline.generator)
+    assert re.findall(r"\d+(?:\.\d+)?", out) == ["2025"] and "寿光" in out
