@@ -44,6 +44,13 @@ LIST_HINT = {"zh-Hans": "逐项列出资料中的原话。", "en": "List every i
 _LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几个方面|几件|列举|概括|what are|list|main areas", re.I)
 
 
+GOAL_HINT = {
+    "zh-Hans": "资料给出目标的具体数字时，写出这些数字。",
+    "en": "Include the target's figures if the sources give them.",
+}
+_GOAL_Q = re.compile(r"目标|target|goal|aim", re.I)
+
+
 def answer_messages(question: str, context: list[ContextPassage], lang: Lang) -> list[dict[str, str]]:
     """The model reads one script: a 1.5B model misses a traditional-script fact asked in simplified.
 
@@ -54,6 +61,8 @@ def answer_messages(question: str, context: list[ContextPassage], lang: Lang) ->
     hint = LANG_HINT[key]
     if _LIST_Q.search(to_simplified(question)):  # a list question answered with one item is the commonest miss
         hint = LIST_HINT[key] + hint
+    if _GOAL_Q.search(question):  # "潍坊的目标是什么？" answered with the qualitative half of the goal
+        hint = GOAL_HINT[key] + hint
     user = to_simplified(f"资料：\n{context_block(context)}\n\n问题：{question}\n") + hint
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

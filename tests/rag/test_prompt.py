@@ -41,3 +41,13 @@ def test_list_questions_ask_for_every_item():
     assert LIST_HINT["zh-Hans"] in answer_messages("坊子区重点发展哪些产业？", _ctx("资料"), "zh-Hans")[1]["content"]
     assert LIST_HINT["zh-Hans"] not in answer_messages("寿光市的GDP目标是多少？", _ctx("资料"), "zh-Hans")[1]["content"]
     assert LIST_HINT["en"] in answer_messages("What are the three tasks?", _ctx("资料"), "en")[1]["content"]
+
+
+def test_goal_questions_ask_for_the_figures():
+    from rag.prompt import GOAL_HINT
+
+    assert (
+        GOAL_HINT["zh-Hans"] in answer_messages("潍坊的目标是什么？", _ctx("目标是7000亿元。"), "zh-Hans")[1]["content"]
+    )
+    assert GOAL_HINT["en"] in answer_messages("What is Weifang's target?", _ctx("目标7000亿元。"), "en")[1]["content"]
+    assert "目标" not in answer_messages("文号是什么？", _ctx("潍政字〔2024〕12号"), "zh-Hans")[1]["content"]
