@@ -45,7 +45,7 @@ _LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几个方�
 
 
 GOAL_HINT = {
-    "zh-Hans": "资料给出目标的具体数字时，写出这些数字。",
+    "zh-Hans": "资料给出目标的具体数字时，照抄这些数字和单位。",
     "en": "Include the target's figures if the sources give them.",
 }
 _GOAL_Q = re.compile(r"目标|target|goal|aim", re.I)
