@@ -165,5 +165,3 @@ def write_report(out_dir: Path, rows: list[dict[str, Any]], summary: dict[str, A
     path = out_dir / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
-
-

@@ -28,9 +28,8 @@ class Settings(BaseModel):
     split_places: bool = False  # search a question about several places once per place
     min_score: float = 0.0  # passages below this dense similarity are not shown
     refuse_below: float = 0.80  # best dense similarity under this: the documents do not cover the question
-    recheck_above: float = (
-        0.80  # the model refused, yet one passage holds this share of the question's words: ask again
-    )
+    # the model refused, yet one passage holds this share of the question's words: ask again
+    recheck_above: float = 0.80
     # generation
     context_tokens: int = 300  # prompt budget for passages: first token p50 1.9 s on 2 cores (README ablation)
     max_new_tokens: int = 160
