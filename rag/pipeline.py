@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from rag.cite import REFUSAL, best_sentence, cited_numbers, ground, is_model_ref
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, load_generator
-from rag.prompt import RECHECK_HINT, RETRY_HINT, answer_messages
+from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
 from rag.script import detect_lang, to_script
@@ -31,6 +32,7 @@ from rag.types import Answer, Citation, ModelInfo, Passage, Timings
 
 History = list[tuple[str, str]]
 _HAS_TEXT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -165,24 +167,33 @@ class Pipeline:
             asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
             messages = answer_messages(asked, context, lang)
             for attempt in range(2):
-                raw, held, shown, refusing = "", "", False, False
-                for tok in gen.stream(messages, self.settings.max_new_tokens):
-                    if not first_token_ms:
-                        first_token_ms = (time.perf_counter() - t0) * 1000
-                    raw += tok
-                    if refusing:
-                        continue
-                    if shown:
-                        yield Event("token", to_script(tok, lang))
-                        continue
-                    held += tok  # hold back the start until it is clear the model is not refusing
-                    if is_model_refusal(held):
-                        refusing = True
-                    elif len(re.sub(r"\[\d*\]?|\s", "", held)) >= 8:  # "[1] [2] [3]" alone is no answer yet
-                        yield Event("token", to_script(held, lang))
-                        shown = True
+                raw, held, shown, refusing, chinese = "", "", False, False, False
+                with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
+                    for tok in tokens:
+                        if not first_token_ms:
+                            first_token_ms = (time.perf_counter() - t0) * 1000
+                        raw += tok
+                        if refusing:
+                            continue
+                        if shown:
+                            yield Event("token", to_script(tok, lang))
+                            continue
+                        held += tok  # hold back the start until it is clear the model is not refusing
+                        visible = re.sub(r"\[\d*\]?|\s", "", held)  # "[1] [2] [3]" alone is no answer yet
+                        if is_model_refusal(held):
+                            refusing = True
+                        elif len(visible) >= 8:
+                            if lang == "en" and not attempt and len(_CJK.findall(visible[:8])) >= 6:
+                                chinese = True  # an English question answered in Chinese
+                                break
+                            yield Event("token", to_script(held, lang))
+                            shown = True
                 if shown or attempt:
                     break
+                if chinese:
+                    retry = LANG_RETRY_HINT
+                    messages = answer_messages(asked + retry, context, lang)
+                    continue
                 # Nothing was shown yet, so one more try is invisible to the user. The small model
                 # sometimes answers with a bare "[2]", or overlooks an answer that one passage plainly holds.
                 if not _HAS_TEXT.search(re.sub(r"\[\d+\]", "", raw)):

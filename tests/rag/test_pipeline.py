@@ -159,3 +159,15 @@ def test_bare_citations_are_asked_again_in_the_question_language(faulty):
     a = pipe.ask("What is Shouguang's 2025 GDP target?")
     assert len(gen.prompts) == 2 and RETRY_HINT["en"] in gen.prompts[-1]
     assert not a.refused and ("1100亿" in a.answer or "110 billion" in a.answer)
+
+
+def test_english_question_answered_in_chinese_is_asked_again_in_english(faulty):
+    from rag.prompt import LANG_RETRY_HINT
+
+    pipe, gen = faulty("10个左右薄弱县域将被包保机制覆盖。[1]")
+    events = list(pipe.stream("How many weak counties will be covered by the provincial leaders' pairing mechanism?"))
+    a = events[-1].data
+    assert len(gen.prompts) == 2 and LANG_RETRY_HINT in gen.prompts[1]
+    shown = "".join(e.data for e in events if e.kind == "token")
+    assert "薄弱县域将被" not in shown  # the Chinese first reply never reached the user
+    assert not a.refused and "10" in a.answer and re.search(r"[A-Za-z]{3,}", a.answer)
