@@ -9,11 +9,8 @@ from index import builder, store
 from rag.document import prepare_bytes
 from rag.errors import RagError
 
-NEW_DOC = (
-    "某县关于加快光伏产业发展的通知\n力争到2026年，全县光伏装机容量达到12.5万千瓦，建成3个分布式光伏示范村。\n".encode(
-        "gbk"
-    )
-)
+NEW_TEXT = "某县关于加快光伏产业发展的通知\n力争到2026年，全县光伏装机容量达到12.5万千瓦，建成3个分布式光伏示范村。\n"
+NEW_DOC = NEW_TEXT.encode("gbk")
 
 
 def test_add_embeds_only_the_new_document(index_copy, embedder):
