@@ -16,7 +16,18 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.metadata import place_stem
 from rag.script import to_simplified
-from rag.types import CARD_SUFFIX, OUTLINE_SUFFIX, Chunk, Document
+from rag.types import (
+    CARD_DATE,
+    CARD_ISSUER,
+    CARD_NUMBER,
+    CARD_SIGNED,
+    CARD_SIGNER,
+    CARD_SOURCE,
+    CARD_SUFFIX,
+    OUTLINE_SUFFIX,
+    Chunk,
+    Document,
+)
 
 SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "!", "?", ";", "，", ",", ""]
 
@@ -184,12 +195,12 @@ def _card(doc: Document, stem: str) -> list[Chunk]:
     """
     meta = doc.meta
     fields = [
-        ("发文机关", meta.issuer),
-        ("文号", meta.doc_number),
-        ("发布日期", _chinese_date(meta.date) if meta.date else ""),
-        ("落款单位", meta.signer),
-        ("落款日期", _chinese_date(meta.signed_date) if meta.signed_date else ""),
-        ("来源", meta.source),
+        (CARD_ISSUER, meta.issuer),
+        (CARD_NUMBER, meta.doc_number),
+        (CARD_DATE, _chinese_date(meta.date) if meta.date else ""),
+        (CARD_SIGNER, meta.signer),
+        (CARD_SIGNED, _chinese_date(meta.signed_date) if meta.signed_date else ""),
+        (CARD_SOURCE, meta.source),
     ]
     lines = [f"{k}：{v}" for k, v in fields if v]
     if not lines:

@@ -173,12 +173,13 @@ def unsupported_doc_numbers(answer: str, sources: str) -> list[str]:
     """A 文号 is quoted whole: 潍政字〔2021〕25号 made of one document's prefix and another's year and number is
     not in the sources, though each of its figures is."""
     have = {_doc_number_key(m.group(0)) for m in DOC_NUMBER.finditer(to_simplified(sources))}
-    # The pattern's prefix may take in words before the issuer's abbreviation (印发了衢委发〔…〕): compare tails.
-    return [
-        m.group(0)
-        for m in DOC_NUMBER.finditer(answer)
-        if not any(k.endswith(h) or h.endswith(k) for h in have for k in [_doc_number_key(m.group(0))])
-    ]
+    missing = []
+    for m in DOC_NUMBER.finditer(answer):
+        key = _doc_number_key(m.group(0))
+        # The pattern's prefix may take in words before the issuer's abbreviation (印发了衢委发〔…〕): compare tails.
+        if not any(key.endswith(h) or h.endswith(key) for h in have):
+            missing.append(m.group(0))
+    return missing
 
 
 def _values(text: str) -> set[float]:
@@ -359,10 +360,15 @@ class Grounding:
     reason: str = ""
 
 
+def only_citations(text: str) -> bool:
+    """ "[1] [2]": the small model sometimes cites without saying anything."""
+    return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))
+
+
 def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str = "") -> Grounding:
     """Validate citations and content; add a citation when the model forgot one."""
     text = normalize_citations(answer).strip()
-    if not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text)) or is_model_refusal(text):
+    if only_citations(text) or is_model_refusal(text):
         return Grounding(REFUSAL[lang], True, "model_refusal")
     valid = {c.n for c in context}
     text = drop_invalid_citations(text, valid)

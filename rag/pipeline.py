@@ -19,7 +19,15 @@ from typing import Any
 from index import store
 from index.bm25 import tokenize
 from index.embed import load_embedder
-from rag.cite import REFUSAL, best_sentence, cited_numbers, ground, is_model_refusal, missing_terms
+from rag.cite import (
+    REFUSAL,
+    best_sentence,
+    cited_numbers,
+    ground,
+    is_model_refusal,
+    missing_terms,
+    only_citations,
+)
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, load_generator
@@ -196,7 +204,7 @@ class Pipeline:
                     continue
                 # Nothing was shown yet, so one more try is invisible to the user. The small model
                 # sometimes answers with a bare "[2]", or overlooks an answer that one passage plainly holds.
-                if not _HAS_TEXT.search(re.sub(r"\[\d+\]", "", raw)):
+                if only_citations(raw):
                     retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
                     messages = answer_messages(asked + retry, context, lang)
                     continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from index.bm25 import tokenize
 from rag.script import to_simplified
-from rag.types import Passage
+from rag.types import CARD_DATE, CARD_ISSUER, CARD_NUMBER, CARD_SIGNED, CARD_SIGNER, CARD_SOURCE, Passage
 
 _SENT = re.compile(r"(?<=[。！？；!?;])|\n")
 _NUMBER_Q = re.compile(
@@ -160,12 +160,12 @@ def asks_document_facts(question: str) -> bool:
 
 
 _CARD_FIELDS = {  # card field label -> words asking for it
-    "发文机关": r"发文|印发|机关|部门|单位|谁|issued|who|agency|office",
-    "文号": r"文号|字号|number",
-    "发布日期": r"发布|印发|公开|哪天|哪一天|何时|日期|时间|哪年|when|date|published|issued",
-    "落款单位": r"落款|署名|sign",
-    "落款日期": r"落款|署名|sign",
-    "来源": r"来源|出处|网站|source|website",
+    CARD_ISSUER: r"发文|印发|机关|部门|单位|谁|issued|who|agency|office",
+    CARD_NUMBER: r"文号|字号|number",
+    CARD_DATE: r"发布|印发|公开|哪天|哪一天|何时|日期|时间|哪年|when|date|published|issued",
+    CARD_SIGNER: r"落款|署名|sign",
+    CARD_SIGNED: r"落款|署名|sign",
+    CARD_SOURCE: r"来源|出处|网站|source|website",
 }
 
 
@@ -176,7 +176,7 @@ def card_field_wanted(question: str, line: str) -> bool:
     pattern = _CARD_FIELDS.get(label)
     if pattern is None:
         return True
-    if label == "发布日期" and re.search(_CARD_FIELDS["落款日期"], q, re.I):
+    if label == CARD_DATE and re.search(_CARD_FIELDS[CARD_SIGNED], q, re.I):
         return False
     return bool(re.search(pattern, q, re.I))
 

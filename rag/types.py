@@ -52,6 +52,9 @@ class Document:
 
 OUTLINE_SUFFIX = ":outline"
 CARD_SUFFIX = ":card"
+# A card's lines are "label：value": rag.chunk writes them, rag.select keeps the ones a question asks for.
+CARD_ISSUER, CARD_NUMBER, CARD_DATE = "发文机关", "文号", "发布日期"
+CARD_SIGNER, CARD_SIGNED, CARD_SOURCE = "落款单位", "落款日期", "来源"
 
 
 @dataclass
