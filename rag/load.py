@@ -16,7 +16,14 @@ from charset_normalizer import from_bytes
 from rag.errors import LoadError
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 20 * 1024 * 1024  # a file as uploaded
+# What a file may expand to. A few kB of zip or Flate data can unpack to gigabytes; the upload
+# size alone bounds nothing. 300 pages of a dense plan are about 0.5 M characters and 8 MB of docx XML.
+MAX_CHARS = 5_000_000  # extracted text of one document
+MAX_UNPACKED = 60 * 1024 * 1024  # all members of a .docx together, unpacked
+MAX_RATIO = 100  # a .docx member over 1 MB unpacked may be at most this many times its packed size
+MAX_PAGES = 2000  # pages of a PDF
+MAX_PDF_STREAM = 32 * 1024 * 1024  # one decompressed PDF stream
 
 
 @dataclass
@@ -64,15 +71,59 @@ def _html_to_text(raw: bytes, name: str) -> str:
     return soup.get_text("\n")
 
 
-def _pdf_to_text(raw: bytes, name: str) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _too_long(name: str, what: str) -> LoadError:
+    return LoadError(
+        f"{name}: {what}; the limit is {MAX_CHARS:,} characters of text a document. Split it into smaller files."
+    )
 
+
+def _pdf_to_text(raw: bytes, name: str) -> str:
+    from pypdf import PdfReader, filters
+    from pypdf.errors import LimitReachedError, PdfReadError
+
+    # pypdf's own guard against Flate bombs, set to what one page of a real document never needs
+    filters.ZLIB_MAX_OUTPUT_LENGTH = MAX_PDF_STREAM
     try:
         reader = PdfReader(io.BytesIO(raw))
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
+        if len(reader.pages) > MAX_PAGES:
+            raise LoadError(f"{name}: {len(reader.pages)} pages, over the limit of {MAX_PAGES}; split the PDF")
+        parts, total = [], 0
+        for page in reader.pages:
+            parts.append(page.extract_text() or "")
+            total += len(parts[-1])
+            if total > MAX_CHARS:
+                raise _too_long(name, "the PDF holds more text than one document may")
+        return "\n".join(parts)
+    except LimitReachedError as exc:
+        raise LoadError(f"{name}: a PDF stream unpacks to more than {MAX_PDF_STREAM // 2**20} MB ({exc})") from exc
     except (PdfReadError, ValueError, KeyError) as exc:
         raise LoadError(f"{name}: not a readable PDF ({exc})") from exc
+
+
+def check_zip_expansion(raw: bytes, name: str) -> None:
+    """Refuse a zip container whose members unpack far beyond the file itself, before any is parsed.
+
+    The sizes come from the zip directory; a member that lies about its size
+    is caught by zipfile itself, which stops reading at the declared size.
+    """
+    import zipfile
+
+    try:
+        members = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise LoadError(f"{name}: not a readable .docx file ({exc})") from exc
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED:
+        raise LoadError(
+            f"{name}: unpacks to {total / 2**20:.0f} MB, over the {MAX_UNPACKED // 2**20} MB limit for a .docx"
+        )
+    for m in members:
+        if m.file_size > 2**20 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise LoadError(
+                f"{name}: part {m.filename} unpacks {m.file_size // max(m.compress_size, 1)}x "
+                f"({m.compress_size / 1024:.0f} kB to {m.file_size / 2**20:.0f} MB); "
+                f"more than {MAX_RATIO}x is refused as a compression bomb"
+            )
 
 
 def _docx_to_text(raw: bytes, name: str) -> str:
@@ -80,6 +131,7 @@ def _docx_to_text(raw: bytes, name: str) -> str:
 
     from docx import Document as Docx
 
+    check_zip_expansion(raw, name)
     try:
         doc = Docx(io.BytesIO(raw))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -114,6 +166,8 @@ def load_bytes(raw: bytes, name: str) -> RawDoc:
     else:
         text, encoding = decode_bytes(raw, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_CHARS:
+        raise _too_long(name, f"{len(text):,} characters of text")
     if not text.strip():
         raise LoadError(f"{name}: no text could be extracted")
     return RawDoc(name=name, text=text, content_hash=hashlib.sha256(raw).hexdigest(), encoding=encoding)

@@ -108,3 +108,60 @@ def test_prepare_bytes_uses_safe_name():
     doc = prepare_bytes(TEXT.encode("gbk"), "../../上传/县域.txt")
     assert doc.doc_id == "县域.txt"
     assert "500亿元" in doc.text
+
+
+def _docx_bytes(paragraphs: list[str]) -> bytes:
+    from docx import Document
+
+    d = Document()
+    for p in paragraphs:
+        d.add_paragraph(p)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def test_docx_that_unpacks_large_is_refused_before_parsing():
+    """A small file whose XML unpacks hundreds of times its size costs seconds and a GB to parse: refused at once."""
+    import time
+
+    raw = _docx_bytes(["发展县域经济。" * 2000] * 400)  # ~18 MB of document.xml, ~100 kB packed
+    assert len(raw) < 300_000
+    t0 = time.perf_counter()
+    with pytest.raises(LoadError, match="compression bomb|unpacks to"):
+        load_bytes(raw, "bomb.docx")
+    assert time.perf_counter() - t0 < 2  # refused from the zip directory, not after parsing
+
+
+def test_ordinary_docx_passes_the_expansion_check():
+    raw = _docx_bytes([f"第{i}条 县级人民政府应当加强农业技术推广工作，所需经费列入预算。" for i in range(1, 400)])
+    assert "第399条" in load_bytes(raw, "law.docx").text
+
+
+def test_text_over_the_character_limit_is_refused(monkeypatch):
+    import rag.load
+
+    monkeypatch.setattr(rag.load, "MAX_CHARS", 1000)
+    with pytest.raises(LoadError, match="characters"):
+        load_bytes(("县域经济。" * 300).encode(), "long.txt")
+
+
+def test_pdf_page_limit(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    import rag.load
+
+    path = tmp_path / "pages.pdf"
+    with PdfPages(path) as pdf:
+        for i in range(3):
+            fig = Figure()
+            fig.text(0.1, 0.5, f"page {i + 1}")
+            pdf.savefig(fig)
+    assert "page 3" in load_file(path).text
+    monkeypatch.setattr(rag.load, "MAX_PAGES", 2)
+    with pytest.raises(LoadError, match="3 pages"):
+        load_file(path)
