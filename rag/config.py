@@ -33,10 +33,12 @@ class Settings(BaseModel):
     # generation
     context_tokens: int = 300  # prompt budget for passages: first token p50 1.9 s on 2 cores (README ablation)
     max_new_tokens: int = 160
+    generation_timeout_s: float = 60.0  # one model call may hold the model this long; then it is stopped
     n_ctx: int = 2048
     n_threads: int = 2
     seed: int = 42
     max_question_chars: int = 500
+    history_tokens: int = 700  # prompt budget for earlier turns when a follow-up is rewritten
     verify_index: bool = True
 
     model_config = {"extra": "forbid"}

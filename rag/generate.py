@@ -9,12 +9,15 @@ busy server is visible rather than mysterious.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Protocol
 
+from rag.errors import ModelError
 from rag.models import resolve_llm
 
 
@@ -27,12 +30,21 @@ class Generator(Protocol):
 
 
 class LlamaCppGenerator:
-    def __init__(self, model: str | None = None, n_ctx: int = 2048, n_threads: int = 2, seed: int = 42) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        n_ctx: int = 2048,
+        n_threads: int = 2,
+        seed: int = 42,
+        deadline_s: float = 60.0,
+    ) -> None:
         from llama_cpp import Llama
 
         path = resolve_llm(model)
         self.name = Path(path).name
         self.seed = seed
+        self.n_ctx = n_ctx
+        self.deadline_s = deadline_s
         self._llm = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
@@ -47,33 +59,96 @@ class LlamaCppGenerator:
         self.calls = 0
         self.active = 0  # threads inside the model right now
         self.max_active = 0  # >1 would mean two threads inside the model at once: the load test asserts it never is
+        self.held_since: float | None = None  # monotonic time the model was taken, while it is held
+        self.deadlines_hit = 0
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def held_for(self) -> float:
+        """Seconds the model has been held by the current call (0 when idle)."""
+        since = self.held_since
+        return time.monotonic() - since if since is not None else 0.0
+
     def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        """Yield tokens produced by a worker thread that alone takes and releases the model.
+
+        A reader may stop reading at any point: an HTTP client that hangs up, a
+        chat tab that is closed, a caller that breaks out of the loop without
+        closing the generator. Had the reader held the lock itself, one such
+        reader would lock the model for everyone. The worker stops at the first
+        of: `max_tokens`, the deadline (`deadline_s` after it got the model), or
+        the reader closing this generator (a stop flag checked after every
+        token). Errors in the worker are raised here.
+        """
+        out: queue.Queue[tuple[str, object]] = queue.Queue()
+        stop = threading.Event()
+        worker = threading.Thread(target=self._produce, args=(messages, max_tokens, out, stop), name="llm", daemon=True)
+        worker.start()
+        try:
+            while True:
+                kind, value = out.get()
+                if kind == "token":
+                    yield str(value)
+                elif kind == "error":
+                    raise value  # type: ignore[misc]
+                else:
+                    return
+        finally:
+            stop.set()
+
+    def _produce(
+        self, messages: list[dict[str, str]], max_tokens: int, out: queue.Queue, stop: threading.Event
+    ) -> None:
         t0 = time.perf_counter()
-        with self._lock:
-            self.last_wait_ms = (time.perf_counter() - t0) * 1000
-            self.active += 1
-            self.max_active = max(self.max_active, self.active)
-            self.calls += 1
-            try:
-                self._reuse_only_system_prefix(messages)
-                for part in self._llm.create_chat_completion(
-                    messages=messages,
-                    max_tokens=max_tokens,
-                    temperature=0.0,
-                    top_k=1,
-                    seed=self.seed,
-                    repeat_penalty=1.05,
-                    stream=True,
-                ):
-                    delta = part["choices"][0].get("delta", {}).get("content")
-                    if delta:
-                        yield delta
-            finally:
-                self.active -= 1
+        try:
+            with self._lock:
+                self.last_wait_ms = (time.perf_counter() - t0) * 1000
+                if stop.is_set():  # the reader left while this call waited in the queue
+                    return
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+                self.calls += 1
+                self.held_since = time.monotonic()
+                deadline = self.held_since + self.deadline_s
+
+                try:
+                    self._reuse_only_system_prefix(messages)
+                    parts = self._llm.create_chat_completion(
+                        messages=messages,
+                        max_tokens=max_tokens,
+                        temperature=0.0,
+                        top_k=1,
+                        seed=self.seed,
+                        repeat_penalty=1.05,
+                        stream=True,
+                    )
+                    # llama-cpp-python computes a token only when the stream is advanced, so leaving the
+                    # loop and closing the stream is its abort path (its chat API has no stopping criteria)
+                    timed_out = False
+                    with closing(parts):
+                        for part in parts:
+                            delta = part["choices"][0].get("delta", {}).get("content")
+                            if delta:
+                                out.put(("token", delta))
+                            if stop.is_set():
+                                break
+                            if time.monotonic() > deadline:
+                                timed_out = True
+                                break
+                    if timed_out:
+                        self.deadlines_hit += 1
+                        raise ModelError(
+                            f"生成超时：模型 {self.deadline_s:.0f} 秒内没有完成回答，已停止。"
+                            f"(Generation stopped after {self.deadline_s:.0f} s.)"
+                        )
+                finally:
+                    self.active -= 1
+                    self.held_since = None
+        except Exception as exc:
+            out.put(("error", exc))
+        finally:
+            out.put(("end", None))
 
     def _reuse_only_system_prefix(self, messages: list[dict[str, str]]) -> None:
         """Let llama.cpp reuse the cached system prompt, never more.
@@ -103,12 +178,17 @@ _CACHE_LOCK = threading.Lock()
 
 
 def load_generator(
-    model: str | None = None, n_ctx: int = 2048, n_threads: int | None = None, seed: int = 42
+    model: str | None = None,
+    n_ctx: int = 2048,
+    n_threads: int | None = None,
+    seed: int = 42,
+    deadline_s: float = 60.0,
 ) -> LlamaCppGenerator:
     """One generator per model per process: loading costs ~1 s and 2 GB."""
     threads = n_threads or min(4, os.cpu_count() or 2)
     key = (model, n_ctx, threads, seed)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            _CACHE[key] = LlamaCppGenerator(model, n_ctx, threads, seed)
+            _CACHE[key] = LlamaCppGenerator(model, n_ctx, threads, seed, deadline_s)
+        _CACHE[key].deadline_s = deadline_s
         return _CACHE[key]

@@ -10,10 +10,14 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from charset_normalizer import from_bytes
 
 from rag.errors import LoadError
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MAX_BYTES = 20 * 1024 * 1024  # a file as uploaded
@@ -78,26 +82,33 @@ def _too_long(name: str, what: str) -> LoadError:
 
 
 def _pdf_to_text(raw: bytes, name: str) -> str:
-    from pypdf import PdfReader, filters
+    from pypdf import PdfReader, apply_configuration
     from pypdf.errors import LimitReachedError, PdfReadError
 
-    # pypdf's own guard against Flate bombs, set to what one page of a real document never needs
-    filters.ZLIB_MAX_OUTPUT_LENGTH = MAX_PDF_STREAM
+    # pypdf's own guards against decompression bombs, set to what one page of a real document never needs
+    limits = dict.fromkeys(
+        ("zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length"), MAX_PDF_STREAM
+    )
     try:
-        reader = PdfReader(io.BytesIO(raw))
-        if len(reader.pages) > MAX_PAGES:
-            raise LoadError(f"{name}: {len(reader.pages)} pages, over the limit of {MAX_PAGES}; split the PDF")
-        parts, total = [], 0
-        for page in reader.pages:
-            parts.append(page.extract_text() or "")
-            total += len(parts[-1])
-            if total > MAX_CHARS:
-                raise _too_long(name, "the PDF holds more text than one document may")
-        return "\n".join(parts)
+        with apply_configuration(**limits):
+            return _pdf_pages(PdfReader(io.BytesIO(raw)), name)
     except LimitReachedError as exc:
         raise LoadError(f"{name}: a PDF stream unpacks to more than {MAX_PDF_STREAM // 2**20} MB ({exc})") from exc
     except (PdfReadError, ValueError, KeyError) as exc:
         raise LoadError(f"{name}: not a readable PDF ({exc})") from exc
+
+
+def _pdf_pages(reader: PdfReader, name: str) -> str:
+    if len(reader.pages) > MAX_PAGES:
+        raise LoadError(f"{name}: {len(reader.pages)} pages, over the limit of {MAX_PAGES}; split the PDF")
+    parts, total = [], 0
+    for page in reader.pages:
+        page.get_contents()  # raises LimitReachedError, which extract_text would swallow into an empty page
+        parts.append(page.extract_text() or "")
+        total += len(parts[-1])
+        if total > MAX_CHARS:
+            raise _too_long(name, "the PDF holds more text than one document may")
+    return "\n".join(parts)
 
 
 def check_zip_expansion(raw: bytes, name: str) -> None:

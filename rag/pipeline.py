@@ -97,7 +97,7 @@ class Pipeline:
     def generator(self) -> Generator:
         if self._generator is None:
             s = self.settings
-            self._generator = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed)
+            self._generator = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed, s.generation_timeout_s)
         return self._generator
 
     @property
@@ -134,7 +134,7 @@ class Pipeline:
         lang = detect_lang(q)
         standalone = q
         if needs_rewrite(q, history):
-            standalone = rewrite(q, history or [], self.generator)
+            standalone = rewrite(q, history or [], self.generator, self.settings.history_tokens)
             yield Event("rewrite", standalone)
         search_query = standalone
         if lang == "en":

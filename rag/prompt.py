@@ -8,6 +8,7 @@ another ~1.5 s of prefill on the next answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for
@@ -68,8 +69,57 @@ def answer_messages(question: str, context: list[ContextPassage], lang: Lang) ->
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict[str, str]]:
-    turns = "\n".join(f"用户：{q}\n助手：{a[:150]}" for q, a in history[-2:])
+def cut_to_tokens(text: str, limit: int, count_tokens: Callable[[str], int]) -> str:
+    """The longest prefix of `text` within `limit` tokens (binary search: the counter only counts)."""
+    if count_tokens(text) <= limit:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count_tokens(text[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
+
+
+def fit_history(
+    history: list[tuple[str, str]],
+    count_tokens: Callable[[str], int],
+    budget: int,
+    max_turns: int = 2,
+    answer_chars: int = 150,
+) -> list[tuple[str, str]]:
+    """The newest turns that fit `budget` tokens, oldest dropped first, each long turn cut.
+
+    A follow-up depends on the turns just before it; an old or very long turn
+    must not push the prompt past the model's context window. Each turn gets at
+    most half the budget, its question first, the answer what is left (≥ 1/4);
+    of an answer only its start is used, which names what it is about.
+    """
+    kept: list[tuple[str, str]] = []
+    left = budget
+    for q, a in reversed(history[-max_turns:] if max_turns else history):
+        share = min(left, budget // 2)
+        q_cut = cut_to_tokens(q, share // 2, count_tokens)
+        a_cut = cut_to_tokens(a[:answer_chars], max(share - count_tokens(q_cut), share // 4), count_tokens)
+        cost = count_tokens(q_cut) + count_tokens(a_cut) + 8
+        if cost > left:
+            break
+        kept.append((q_cut, a_cut))
+        left -= cost
+    return kept[::-1]
+
+
+def rewrite_messages(
+    question: str,
+    history: list[tuple[str, str]],
+    count_tokens: Callable[[str], int] | None = None,
+    budget: int = 700,
+) -> list[dict[str, str]]:
+    """The rewrite prompt; with a token counter the history is fitted to `budget` tokens."""
+    fitted = fit_history(history, count_tokens, budget) if count_tokens else history[-2:]
+    turns = "\n".join(f"用户：{q}\n助手：{a}" for q, a in fitted)
     user = f"任务：{REWRITE_SYSTEM}\n\n对话历史：\n{turns}\n\n后续问题：{question}\n改写后的问题："
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

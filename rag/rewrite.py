@@ -20,8 +20,10 @@ def needs_rewrite(question: str, history: list[tuple[str, str]] | None) -> bool:
     return bool(history) and (len(question) <= 16 or bool(_FOLLOW_UP.search(question)))
 
 
-def rewrite(question: str, history: list[tuple[str, str]], generator: Generator) -> str:
-    out = "".join(generator.stream(rewrite_messages(question, history), max_tokens=60)).strip()
+def rewrite(question: str, history: list[tuple[str, str]], generator: Generator, budget: int = 700) -> str:
+    """A standalone question; the history is fitted to `budget` tokens so the prompt always fits the context."""
+    messages = rewrite_messages(question, history, generator.count_tokens, budget)
+    out = "".join(generator.stream(messages, max_tokens=60)).strip()
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"^(改写后的问题|问题)[:：]\s*", "", out).strip(" \"'“”")
     return out if 2 <= len(out) <= 200 else question

@@ -15,11 +15,33 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 REQ=requirements.txt
 [[ $DEV == 1 ]] && REQ=requirements-dev.txt
+
+# llama.cpp is compiled for this CPU. On x86-64 its instruction sets are named rather than taken from
+# -march=native: native also enables the AMX kernels of Xeon Sapphire Rapids and later, and those crashed
+# (SIGSEGV on every prompt of more than one token) on the virtual machines here. AVX-512 is used where the
+# CPU has it, AMX never.
+if [[ -z "${CMAKE_ARGS:-}" && "$(uname -m)" == x86_64 ]]; then
+  FLAGS=$(grep -m1 '^flags' /proc/cpuinfo || true)
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+  for f in avx avx2 fma f16c bmi2; do
+    [[ " $FLAGS " == *" $f "* ]] && CMAKE_ARGS+=" -DGGML_${f^^}=ON"
+  done
+  if [[ " $FLAGS " == *" avx512f "* && " $FLAGS " == *" avx512bw "* && " $FLAGS " == *" avx512vl "* ]]; then
+    CMAKE_ARGS+=" -DGGML_AVX512=ON"
+    [[ " $FLAGS " == *" avx512_vnni "* ]] && CMAKE_ARGS+=" -DGGML_AVX512_VNNI=ON"
+    [[ " $FLAGS " == *" avx512_bf16 "* ]] && CMAKE_ARGS+=" -DGGML_AVX512_BF16=ON"
+  fi
+fi
+export CMAKE_ARGS="${CMAKE_ARGS:-}"
+
 STAMP=".venv/.installed-$(basename $REQ .txt)"
-WANT=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+WANT=$( (cat requirements.txt requirements-dev.txt; echo "$CMAKE_ARGS") | sha256sum | cut -c1-16)
 if [[ ! -f $STAMP || "$(cat $STAMP)" != "$WANT" ]]; then
-  echo "==> installing $REQ (the first run compiles llama-cpp-python: ~4 min on 2 cores)"
+  echo "==> installing $REQ (the first run compiles llama-cpp-python: ~5 min on 2 cores)"
   .venv/bin/python -m pip install --upgrade --quiet pip
+  LLAMA=$(grep -E '^llama-cpp-python' requirements.txt)
+  # no wheel cache for it: a wheel built with other CMAKE_ARGS would be reused as it is
+  .venv/bin/python -m pip install --progress-bar on --no-cache-dir --force-reinstall --no-deps "$LLAMA"
   .venv/bin/python -m pip install --progress-bar on -r "$REQ"
   echo "$WANT" > "$STAMP"
 fi

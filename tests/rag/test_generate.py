@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.generate import load_generator
 from rag.prompt import SYSTEM
+
+pytestmark = pytest.mark.llm
 
 
 def _msgs(question: str) -> list[dict[str, str]]:
@@ -55,3 +59,60 @@ def test_one_generator_per_model_and_serialised_calls(pipeline):
     calls = gen.calls
     "".join(gen.stream(_msgs("青州市的目标？"), 2))
     assert gen.calls == calls + 1 and gen.active == 0 and gen.max_active == 1
+
+
+def _wait_idle(gen, seconds: float = 5.0) -> bool:
+    """True once no call holds the model; the bound is generous (a stop takes one token, ~40 ms here)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if gen.active == 0 and gen.held_for() == 0.0:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_reader_that_closes_mid_answer_frees_the_model(pipeline):
+    gen = pipeline.generator
+    calls = gen.calls
+    tokens = gen.stream(_msgs("请逐字复述资料全文，然后再复述一遍。"), 150)
+    next(tokens)
+    assert gen.active == 1
+    tokens.close()
+    assert _wait_idle(gen), "closing the stream must stop the model"
+    assert gen.calls == calls + 1
+    assert "800" in "".join(gen.stream(_msgs("青州市2025年的GDP目标是多少？"), 24))
+
+
+def test_a_reader_that_walks_away_without_closing_cannot_keep_the_model(pipeline):
+    """A reader that neither reads on nor closes (a hung client): the worker still ends and frees the model."""
+    gen = pipeline.generator
+    tokens = gen.stream(_msgs("请逐字复述资料全文。"), 40)
+    next(tokens)  # then never touched again until the end of the test
+    assert _wait_idle(gen, 30), "the worker must finish its bounded run without the reader"
+    assert "800" in "".join(gen.stream(_msgs("青州市2025年的GDP目标是多少？"), 24))
+    tokens.close()
+
+
+def test_deadline_stops_a_long_generation(pipeline):
+    from rag.errors import ModelError
+
+    gen = pipeline.generator
+    hit, saved = gen.deadlines_hit, gen.deadline_s
+    gen.deadline_s = 0.3
+    try:
+        with pytest.raises(ModelError, match="超时"):
+            "".join(gen.stream(_msgs("请逐字复述资料全文，然后再复述三遍。"), 400))
+    finally:
+        gen.deadline_s = saved
+    assert gen.deadlines_hit == hit + 1 and _wait_idle(gen)
+
+
+def test_an_error_in_the_model_reaches_the_reader_and_frees_the_model(pipeline):
+    gen = pipeline.generator
+    too_long = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "县域经济发展。" * 1500}]
+    with pytest.raises(ValueError, match="context window"):
+        "".join(gen.stream(too_long, 10))
+    assert _wait_idle(gen)
+    assert "800" in "".join(gen.stream(_msgs("青州市2025年的GDP目标是多少？"), 24))

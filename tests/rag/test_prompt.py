@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.prompt import SYSTEM, answer_messages, rewrite_messages, translate_messages
 from rag.select import ContextPassage
 from rag.types import Chunk, DocMeta, Passage
@@ -51,3 +53,28 @@ def test_goal_questions_ask_for_the_figures():
     )
     assert GOAL_HINT["en"] in answer_messages("What is Weifang's target?", _ctx("目标7000亿元。"), "en")[1]["content"]
     assert "目标" not in answer_messages("文号是什么？", _ctx("潍政字〔2024〕12号"), "zh-Hans")[1]["content"]
+
+
+@pytest.mark.llm
+def test_history_is_fitted_to_its_token_budget_newest_first(pipeline):
+    """Very long earlier turns are cut and old ones dropped, so a follow-up's rewrite prompt always fits."""
+    from rag.prompt import fit_history
+
+    count = pipeline.generator.count_tokens
+    long_q = ("寿光市的蔬菜产业发展情况如何，有哪些具体的目标和举措？" * 200)[:5500]
+    history = [(f"问题{i}", f"回答{i}") for i in range(98)] + [(long_q, "回答甲"), (long_q, "回答乙")]
+    fitted = fit_history(history, count, budget=700)
+    assert fitted and fitted[-1][1].startswith("回答乙")  # the newest turn is kept
+    assert sum(count(q) + count(a) for q, a in fitted) <= 700
+    assert all(len(q) < len(long_q) for q, _ in fitted)  # long turns are cut, not dropped whole
+    msgs = rewrite_messages("那青州市呢？", history, count, 700)
+    total = sum(count(m["content"]) for m in msgs) + 60  # plus the rewrite's own answer
+    assert total < pipeline.settings.n_ctx
+
+
+@pytest.mark.llm
+def test_short_history_is_kept_as_it_is(pipeline):
+    from rag.prompt import fit_history
+
+    history = [("寿光市2025年的GDP目标是多少？", "寿光市2025年的GDP目标是1100亿元以上。[1]")]
+    assert fit_history(history, pipeline.generator.count_tokens, budget=700) == history
