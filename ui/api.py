@@ -9,20 +9,31 @@ thread pool: the event loop (and the chat in the same process) keeps serving.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.errors import QuestionError, RagError
+from rag.audit import AuditLog
+from rag.errors import ModelError, QuestionError, RagError
+from rag.load import MAX_BYTES
 from rag.pipeline import Pipeline, check_question
 from ui.auth import key_matches
+from ui.documents import add_files, remove_docs
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024  # a request to /v1: 200 turns of chat history fit many times over
+MAX_MESSAGES = 1000
+STUCK_GRACE_S = 5.0  # the model held this long past its generation deadline means something is wrong
 
 
 class ApiError(Exception):
@@ -52,7 +63,7 @@ class ChatMessage(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens…: accepted, the pipeline decodes greedily
     model: str | None = None
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
 
 
@@ -77,6 +88,98 @@ def split_conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str
     return turns[-1].text(), history
 
 
+class JsonErrorRoute(APIRoute):
+    """Every failure on /v1 answers with the API's JSON error body.
+
+    An unexpected exception would otherwise become Starlette's plain-text 500
+    and drop the keep-alive connection; OpenAI clients then report a transport
+    error instead of the message. Expected errors keep their own handlers.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (ApiError, HTTPException, RequestValidationError):
+                raise
+            except QuestionError as exc:
+                raise ApiError(400, str(exc), code="invalid_question") from exc
+            except ModelError as exc:
+                raise ApiError(503, str(exc), "server_error", "model_unavailable") from exc
+            except RagError as exc:
+                raise ApiError(500, str(exc), "server_error") from exc
+            except Exception as exc:
+                log.exception("%s %s failed", request.method, request.url.path)
+                raise ApiError(
+                    500, f"internal error ({type(exc).__name__}); see the server log", "server_error"
+                ) from exc
+
+        return guarded
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes on paths under `prefix` with a JSON 413, before they are parsed.
+
+    Checks the declared Content-Length and counts what actually arrives, so a
+    chunked upload without a length cannot slip past.
+    """
+
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY, prefix: str = "/v1/", larger: dict[str, int] | None = None
+    ) -> None:
+        self.app, self.limit, self.prefix, self.larger = app, limit, prefix, larger or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        limit = self.larger.get(scope["path"].rstrip("/"), self.limit)
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
+            return
+        received, started = 0, False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send, limit)
+
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = json.dumps(
+            error_body(f"request body over {limit // 1024} kB", "invalid_request_error", "body_too_large")
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _usage(question: str, answer: str) -> dict[str, int]:
     """Character counts, not tokens: counting tokens would take the model lock away from answering."""
     return {
@@ -86,20 +189,55 @@ def _usage(question: str, answer: str) -> dict[str, int]:
     }
 
 
-def build_router(pipe: Pipeline, api_key: str = "") -> APIRouter:
+def _bearer(request: Request) -> str:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return given.strip() if scheme.lower() == "bearer" else ""
+
+
+def build_router(
+    pipe: Pipeline,
+    api_key: str = "",
+    editor_key: str = "",
+    audit: AuditLog | None = None,
+    open_editing: bool = False,
+) -> APIRouter:
+    """The /v1 routes. `api_key` lets a client ask; `editor_key` also lets it add and remove documents.
+
+    `open_editing`: no login and no key are configured (one person's own PC), so
+    anyone who can reach the loopback port may also change the documents.
+    """
+    audit = audit or AuditLog()
+
     def require_key(request: Request) -> None:
-        if not api_key:
+        if not api_key and not editor_key:
             return
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given or not key_matches(given.strip(), api_key):
+        given = _bearer(request)
+        if not given or not any(k and key_matches(given, k) for k in (api_key, editor_key)):
             raise ApiError(401, "missing or wrong API key: send 'Authorization: Bearer <key>'", code="invalid_api_key")
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
+    def require_editor(request: Request) -> str:
+        """The caller's name for the audit log; 403 unless it holds the editor key (or editing is open)."""
+        if editor_key and key_matches(_bearer(request), editor_key):
+            return "api-editor"
+        if open_editing:
+            return "local"
+        raise ApiError(
+            403,
+            "changing documents needs the editor key (RAG_EDITOR_KEY / --editor-key): send it as the bearer key",
+            "permission_error",
+            "not_editor",
+        )
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], route_class=JsonErrorRoute)
     router = APIRouter()
 
     def model_name(requested: str | None) -> str:
         return requested or pipe.model_info().llm
+
+    @v1.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> dict[str, Any]:
+        """The API description, behind the key like the API itself; no Swagger page (it loads its files from a CDN)."""
+        return request.app.openapi()
 
     @v1.get("/models")
     def models() -> dict[str, Any]:
@@ -116,12 +254,7 @@ def build_router(pipe: Pipeline, api_key: str = "") -> APIRouter:
         created = int(time.time())
         model = model_name(req.model)
         if not req.stream:
-            try:
-                answer = await run_in_threadpool(pipe.ask, question, history, cid)
-            except QuestionError as exc:
-                raise ApiError(400, str(exc), code="invalid_question") from exc
-            except RagError as exc:
-                raise ApiError(500, str(exc), "server_error") from exc
+            answer = await run_in_threadpool(pipe.ask, question, history, cid)
             return {
                 "id": cid,
                 "object": "chat.completion",
@@ -141,27 +274,55 @@ def build_router(pipe: Pipeline, api_key: str = "") -> APIRouter:
 
     @v1.post("/retrieve")
     async def retrieve(req: RetrieveRequest) -> dict[str, Any]:
-        try:
-            passages = await run_in_threadpool(pipe.retrieve, req.question, req.top_k)
-        except QuestionError as exc:
-            raise ApiError(400, str(exc), code="invalid_question") from exc
+        passages = await run_in_threadpool(pipe.retrieve, req.question, req.top_k)
         return {"passages": [p.to_json() for p in passages]}
 
     @v1.get("/documents")
     def documents() -> dict[str, Any]:
         return {"object": "list", "data": document_rows(pipe)}
 
-    @router.get("/health")
-    def health() -> dict[str, Any]:
-        index = pipe.index
+    @v1.post("/documents")
+    async def add_documents(request: Request, files: list[UploadFile]) -> dict[str, Any]:
+        """Upload one or more files (multipart field `files`); editors only. Unreadable files are listed in errors."""
+        user = require_editor(request)
+        items = []
+        for f in files:
+            data = await f.read(MAX_BYTES + 1)
+            items.append((safe_upload_name(f.filename), data))
+        result = await run_in_threadpool(add_files, pipe, items, user, "api", audit)
         return {
-            "status": "ok",
+            "added": result.added,
+            "replaced": result.replaced,
+            "skipped": result.skipped,
+            "errors": result.errors,
+            "data": [r for r in document_rows(pipe) if r["doc"] in set(result.added + result.replaced)],
+        }
+
+    @v1.delete("/documents/{doc_id}")
+    async def remove_document(request: Request, doc_id: str) -> dict[str, Any]:
+        user = require_editor(request)
+        if doc_id not in pipe.index.docs:
+            raise ApiError(404, f"no document named {doc_id!r} in the index", code="document_not_found")
+        removed = await run_in_threadpool(remove_docs, pipe, [doc_id], user, "api", audit)
+        return {"removed": removed}
+
+    @router.get("/health")
+    def health() -> JSONResponse:
+        """200 while the model is free or working within its deadline; 503 when a call holds it past that."""
+        index = pipe.index
+        llm = _llm_stats(pipe)
+        stuck = llm.get("held_s", 0.0) > pipe.settings.generation_timeout_s + STUCK_GRACE_S
+        body = {
+            "status": "unhealthy" if stuck else "ok",
             "index_version": index.version,
             "docs": len(index.docs),
             "chunks": len(index.chunks),
             "model": pipe.model_info().model_dump(),
-            "llm": _llm_stats(pipe),
+            "llm": llm,
         }
+        if stuck:
+            body["problem"] = f"the model has been held for {llm['held_s']:.0f} s, past its generation deadline"
+        return JSONResponse(body, status_code=503 if stuck else 200)
 
     router.include_router(v1)
     return router
@@ -172,11 +333,14 @@ def _llm_stats(pipe: Pipeline) -> dict[str, Any]:
     gen = pipe.loaded_generator
     if gen is None:
         return {"loaded": False}
+    held = gen.held_for() if hasattr(gen, "held_for") else 0.0
     return {
         "loaded": True,
         "calls": getattr(gen, "calls", None),
         "active": getattr(gen, "active", None),
         "max_active": getattr(gen, "max_active", None),
+        "held_s": round(held, 1),
+        "deadlines_hit": getattr(gen, "deadlines_hit", None),
         "last_wait_ms": round(getattr(gen, "last_wait_ms", 0.0), 1),
     }
 
@@ -219,7 +383,12 @@ def _chunk(cid: str, created: int, model: str, delta: dict[str, Any], finish: st
 async def _sse(
     pipe: Pipeline, question: str, history: list[tuple[str, str]], cid: str, created: int, model: str
 ) -> AsyncIterator[str]:
-    """Tokens as they come; the last chunk carries the grounded answer (a refusal may replace the tokens)."""
+    """Tokens as they come; the last chunk carries the grounded answer (a refusal may replace the tokens).
+
+    However the stream ends (finished, failed, or the client hung up and the
+    server cancelled this generator), the pipeline's generator is closed, which
+    stops the model within a token and frees it for the next user.
+    """
     yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
     events: Iterator = pipe.stream(question, history, cid)
     try:
@@ -232,11 +401,39 @@ async def _sse(
     except RagError as exc:
         yield f"data: {json.dumps(error_body(str(exc), 'invalid_request_error'), ensure_ascii=False)}\n\n"
     except Exception as exc:  # the stream has started: report in-band rather than cut the connection
-        yield f"data: {json.dumps(error_body(f'internal error: {exc}', 'server_error'), ensure_ascii=False)}\n\n"
+        log.exception("streamed answer failed")
+        body = error_body(f"internal error ({type(exc).__name__}); see the server log", "server_error")
+        yield f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+    finally:
+        _close(events)
     yield "data: [DONE]\n\n"
 
 
-def install(app: FastAPI, pipe: Pipeline, api_key: str = "") -> None:
+def _close(events: Iterator) -> None:
+    """Close a generator that a worker thread may still be advancing; retry briefly until it is free."""
+    for _ in range(200):
+        try:
+            events.close()  # type: ignore[attr-defined]
+            return
+        except ValueError:  # "generator already executing" in the thread pool: wait for its next step
+            time.sleep(0.01)
+    log.warning("could not close an abandoned answer stream; its model call ends at its deadline")
+
+
+def safe_upload_name(name: str | None) -> str:
+    from rag.document import safe_name
+
+    return safe_name(name or "upload.txt")
+
+
+def install(
+    app: FastAPI,
+    pipe: Pipeline,
+    api_key: str = "",
+    editor_key: str = "",
+    audit: AuditLog | None = None,
+    open_editing: bool = False,
+) -> None:
     """Add the routes and OpenAI-style error handlers; call before mounting Gradio at '/' (which catches all)."""
 
     @app.exception_handler(ApiError)
@@ -252,4 +449,5 @@ def install(app: FastAPI, pipe: Pipeline, api_key: str = "") -> None:
         )
         return JSONResponse(error_body(f"invalid request: {detail}", "invalid_request_error"), status_code=422)
 
-    app.include_router(build_router(pipe, api_key))
+    app.include_router(build_router(pipe, api_key, editor_key, audit, open_editing))
+    app.add_middleware(BodyLimit, limit=MAX_BODY, prefix="/v1/", larger={"/v1/documents": MAX_BYTES + MAX_BODY})

@@ -10,10 +10,11 @@ from pathlib import Path
 import gradio as gr
 from fastapi import FastAPI
 
+from rag.audit import DEFAULT_AUDIT, AuditLog
 from rag.load import MAX_BYTES
 from rag.pipeline import Pipeline
 from ui import api, chat
-from ui.auth import login_checker
+from ui.auth import Account, accounts, login_checker
 from ui.feedback import DEFAULT_FEEDBACK, FeedbackLog
 from ui.render import CSS
 
@@ -29,20 +30,30 @@ def theme() -> gr.themes.Theme:
 
 def create_app(
     pipe: Pipeline,
-    auth: list[tuple[str, str]] | None = None,
+    auth: list[Account] | list[tuple[str, ...]] | None = None,
     api_key: str = "",
     feedback_path: Path = DEFAULT_FEEDBACK,
+    editor_key: str = "",
+    audit_path: Path = DEFAULT_AUDIT,
 ) -> FastAPI:
-    app = FastAPI(title="政策文件问答 API", docs_url="/v1/docs", openapi_url="/v1/openapi.json", redoc_url=None)
-    api.install(app, pipe, api_key)
-    blocks = chat.build(pipe, FeedbackLog(feedback_path))
+    """The app; `auth` accounts (user, password[, role]) gate the chat, `api_key`/`editor_key` the API."""
+    creds = accounts(auth)
+    audit = AuditLog(audit_path)
+    # No Swagger/ReDoc pages: both load their scripts from a CDN. The schema is at /v1/openapi.json, behind the key.
+    app = FastAPI(title="政策文件问答 API", docs_url=None, openapi_url=None, redoc_url=None)
+    api.install(app, pipe, api_key, editor_key=editor_key, audit=audit, open_editing=not creds and not api_key)
+    blocks = chat.build(pipe, FeedbackLog(feedback_path), creds, audit)
     blocks.queue(default_concurrency_limit=MAX_USERS, max_size=64)
+    # Gradio checks that a client-sent file path lies in its upload folder only once the Blocks count as
+    # launched, which mounting never sets; without this, an upload event could name any server file.
+    # ui.chat.check_uploaded applies the same rule again before a file is read.
+    blocks.has_launched = True
     return gr.mount_gradio_app(
         app,
         blocks,
         path="/",
-        auth=login_checker(auth) if auth else None,
-        auth_message="请登录后使用政策文件问答。" if auth else None,
+        auth=login_checker(creds) if creds else None,
+        auth_message="请登录后使用政策文件问答。" if creds else None,
         footer_links=[],
         ssr_mode=False,
         theme=theme(),

@@ -15,11 +15,15 @@ from typing import Any
 
 import gradio as gr
 
+from rag.audit import AuditLog
 from rag.errors import RagError
+from rag.load import SUPPORTED
 from rag.pipeline import Pipeline, check_question
 from rag.types import Answer, Passage
 from ui import render
 from ui.api import document_rows
+from ui.auth import EDITOR, Account, role_of
+from ui.documents import add_files, remove_docs
 from ui.feedback import FeedbackLog
 
 log = logging.getLogger(__name__)
@@ -31,7 +35,7 @@ EXAMPLES = [
     "潍坊市县域经济实施方案的文号是什么？",
     "衢州市规上工业总产值的目标是多少？",
 ]
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+UPLOAD_TYPES = list(SUPPORTED)
 DOC_HEADERS = ["文件", "标题", "发文机关", "文号", "日期", "字数", "段落数", "残留损坏"]
 
 Messages = list[dict[str, Any]]
@@ -124,66 +128,94 @@ def _doc_choices(pipe: Pipeline) -> list[str]:
     return sorted(pipe.index.docs)
 
 
-def add_documents(pipe: Pipeline, files: list[str] | None, progress: gr.Progress) -> tuple[str, Any, Any, None]:
-    """Load, clean and index uploaded files; the chat uses the new index as soon as this returns."""
-    from index import builder
-    from rag.document import prepare_bytes
+def upload_folder() -> Path:
+    """Where Gradio's upload route writes files (GRADIO_TEMP_DIR, else <tmp>/gradio)."""
+    from gradio.utils import get_upload_folder
 
+    return Path(get_upload_folder()).resolve()
+
+
+def check_uploaded(path: str | Path) -> Path:
+    """Accept only a file that the upload route wrote; any other server path is refused.
+
+    The upload event carries a path chosen by the client. Gradio checks it only
+    in some ways of serving, so the rule is kept here as well: the resolved
+    path (symlinks followed) must lie inside the upload folder.
+    """
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(upload_folder()) or not resolved.is_file():
+        log.warning("refused a file that did not come through the upload route: %s", path)
+        raise RagError(f"{Path(str(path)).name}: 只接受通过上传按钮上传的文件（not an uploaded file）")
+    return resolved
+
+
+def add_documents(
+    pipe: Pipeline,
+    files: list[str] | None,
+    progress: gr.Progress,
+    user: str = "",
+    audit: AuditLog | None = None,
+) -> tuple[str, Any, Any, None]:
+    """Load, clean and index uploaded files; the chat uses the new index as soon as this returns."""
     if not files:
         return "请先选择要上传的文件。", gr.update(), gr.update(), None
-    docs, problems = [], []
-    for i, path in enumerate(files):
-        name = os.path.basename(str(path))
-        progress(0.05 + 0.15 * i / len(files), desc=f"读取 {name}")
+    items, refused = [], []
+    for path in files:
         try:
-            if Path(name).suffix.lower() not in UPLOAD_TYPES:
-                raise RagError(f"{name}: 不支持的文件类型（支持 {' '.join(UPLOAD_TYPES)}）")
-            docs.append(prepare_bytes(Path(path).read_bytes(), name))
+            items.append((os.path.basename(str(path)), check_uploaded(path).read_bytes()))
         except RagError as exc:
-            problems.append(f"❌ {exc}")
-        except Exception as exc:
-            log.exception("loading %s failed", name)
-            problems.append(f"❌ {name}: 无法读取（{exc}）")
-    lines = []
-    if docs:
-        try:
-            _, report = builder.add(
-                docs,
-                pipe.settings.index_dir,
-                pipe.embedder,
-                progress=lambda f, msg: progress(0.2 + 0.75 * f, desc=f"建立索引：{msg}"),
-            )
-            progress(0.97, desc="加载新索引")
-            pipe.reload()
-        except RagError as exc:
-            return f"❌ 索引更新失败：{exc}", gr.update(), gr.update(), None
-        if report.added:
-            lines.append("✅ 已添加：" + "、".join(report.added))
-        if report.replaced:
-            lines.append("✅ 已更新：" + "、".join(report.replaced))
-        lines += [f"ℹ️ 跳过：{s}" for s in report.skipped]
-    lines += problems
+            refused.append(f"❌ {exc}")
+    try:
+        result = add_files(
+            pipe, items, user, "chat", audit or AuditLog(), progress=lambda f, msg: progress(f, desc=msg)
+        )
+    except RagError as exc:
+        return f"❌ 索引更新失败：{render.esc(exc)}", gr.update(), gr.update(), None
+    lines = refused + [f"❌ {e}" for e in result.errors]
+    if result.added:
+        lines.append("✅ 已添加：" + "、".join(result.added))
+    if result.replaced:
+        lines.append("✅ 已更新：" + "、".join(result.replaced))
+    lines += [f"ℹ️ 跳过：{s}" for s in result.skipped]
     table = gr.update(value=_doc_table(pipe))
     dropdown = gr.update(choices=_doc_choices(pipe), value=None)
     return "\n\n".join(render.esc(x) for x in lines) or "没有可添加的文件。", table, dropdown, None
 
 
-def remove_document(pipe: Pipeline, doc_id: str | None) -> tuple[str, Any, Any]:
-    from index import builder
-
+def remove_document(
+    pipe: Pipeline, doc_id: str | None, user: str = "", audit: AuditLog | None = None
+) -> tuple[str, Any, Any]:
     if not doc_id:
         return "请先选择要删除的文件。", gr.update(), gr.update()
     try:
-        _, report = builder.remove([doc_id], pipe.settings.index_dir, pipe.embedder.name)
-        pipe.reload()
+        removed = remove_docs(pipe, [doc_id], user, "chat", audit or AuditLog())
     except RagError as exc:
         return f"❌ 删除失败：{render.esc(exc)}", gr.update(), gr.update()
-    msg = "✅ 已从索引中删除：" + render.esc("、".join(report.removed))
+    msg = "✅ 已从索引中删除：" + render.esc("、".join(removed))
     return msg, gr.update(value=_doc_table(pipe)), gr.update(choices=_doc_choices(pipe), value=None)
 
 
-def build(pipe: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
-    """The whole page; `pipe` is captured by the handlers (one per process)."""
+NOT_EDITOR = "❌ 只有编辑账户可以添加或删除文件。(Only editors may add or remove documents.)"
+
+
+def build(
+    pipe: Pipeline, feedback: FeedbackLog, creds: list[Account] | None = None, audit: AuditLog | None = None
+) -> gr.Blocks:
+    """The whole page; `pipe` is captured by the handlers (one per process).
+
+    With accounts, what a session may do follows its login's role: readers do
+    not see the upload and remove controls, and the handlers check the role
+    again, since a hidden control can still be called directly.
+    """
+    creds = creds or []
+    audit = audit or AuditLog()
+
+    def _user(request: gr.Request | None) -> str:
+        return (getattr(request, "username", None) or "") if request is not None else ""
+
+    def _is_editor(request: gr.Request | None) -> bool:
+        return role_of(creds, _user(request)) == EDITOR
+
     info = pipe.model_info()
     with gr.Blocks(title="政策文件问答") as demo:
         gr.Markdown(
@@ -225,7 +257,7 @@ def build(pipe: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                         )
                     with gr.Column(scale=2):
                         sources = gr.HTML(render.sources_panel([]), elem_id="sources", label="来源")
-            with gr.Tab("文件管理", id="docs"):
+            with gr.Tab("文件管理", id="docs") as docs_tab:
                 gr.Markdown("### 已收录文件\n“残留损坏”是清洗后仍可疑的字符比例（0 表示干净）。")
                 table = gr.Dataframe(
                     value=_doc_table(pipe),
@@ -249,6 +281,7 @@ def build(pipe: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                         remove_dd = gr.Dropdown(choices=_doc_choices(pipe), label="选择要删除的文件", elem_id="remove")
                         remove_btn = gr.Button("从索引中删除", variant="stop", elem_id="remove-doc")
                 doc_status = gr.Markdown(elem_id="doc-status")
+                role_note = gr.Markdown(visible=False, elem_id="role-note")
 
         def _respond(message, chat, hist, recs):
             yield from respond(pipe, message, chat, hist, recs)
@@ -281,9 +314,39 @@ def build(pipe: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
 
         chatbot.like(_like, records, None, api_name=False)
 
-        def _add(files, progress=gr.Progress()):  # noqa: B008  (Gradio injects the tracker by default value)
-            return add_documents(pipe, files, progress)
+        def _add(files, request: gr.Request, progress=gr.Progress()):  # noqa: B008  (Gradio injects both)
+            if not _is_editor(request):
+                return NOT_EDITOR, gr.update(), gr.update(), None
+            return add_documents(pipe, files, progress, _user(request), audit)
+
+        def _remove(doc_id, request: gr.Request):
+            if not _is_editor(request):
+                return NOT_EDITOR, gr.update(), gr.update()
+            return remove_document(pipe, doc_id, _user(request), audit)
 
         add_btn.click(_add, upload, [doc_status, table, remove_dd, upload], api_name=False)
-        remove_btn.click(lambda d: remove_document(pipe, d), remove_dd, [doc_status, table, remove_dd], api_name=False)
+        remove_btn.click(_remove, remove_dd, [doc_status, table, remove_dd], api_name=False)
+
+        def _controls(request: gr.Request):
+            """Readers see the list only; the note says why the controls are missing."""
+            editor = _is_editor(request)
+            note = "" if editor else "当前账户为只读：可以查看文件列表，不能添加或删除文件。"
+            return [gr.update(visible=editor)] * 4 + [gr.update(value=note, visible=not editor)]
+
+        demo.load(_controls, None, [upload, add_btn, remove_dd, remove_btn, role_note], api_name=False)
+
+        def _current_docs(selected: str | None = None):
+            """The list as the index has it now: another session or the CLI may have changed it."""
+            try:
+                pipe.reload_if_changed()
+            except RagError as exc:
+                log.warning("index reload failed, still serving the previous version: %s", exc)
+            choices = _doc_choices(pipe)
+            return gr.update(value=_doc_table(pipe)), gr.update(
+                choices=choices, value=selected if selected in choices else None
+            )
+
+        demo.load(_current_docs, None, [table, remove_dd], api_name=False)
+        docs_tab.select(_current_docs, remove_dd, [table, remove_dd], api_name=False)
+        remove_dd.focus(_current_docs, remove_dd, [table, remove_dd], api_name=False)
     return demo

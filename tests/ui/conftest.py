@@ -18,6 +18,8 @@ import httpx
 import pytest
 
 API_KEY = "test-key-123"
+EDITOR_KEY = "editor-key-456"
+ACCOUNTS = [("rita", "reader-pw", "reader"), ("ed", "editor-pw", "editor")]
 
 
 def free_port() -> int:
@@ -33,9 +35,13 @@ class Server:
     index_dir: Path
     feedback: Path
     api_key: str
+    audit: Path
+    editor_key: str = ""
 
 
-def _serve(index_dir: Path, tmp: Path, api_key: str) -> Iterator[Server]:
+def _serve(
+    index_dir: Path, tmp: Path, api_key: str, auth: list | None = None, editor_key: str = ""
+) -> Iterator[Server]:
     import uvicorn
 
     from rag.config import Settings
@@ -46,8 +52,10 @@ def _serve(index_dir: Path, tmp: Path, api_key: str) -> Iterator[Server]:
     shutil.copytree(index_dir, copy)
     pipe = Pipeline(Settings(index_dir=copy))
     pipe.warmup()
-    feedback = tmp / "feedback.jsonl"
-    app = create_app(pipe, auth=[], api_key=api_key, feedback_path=feedback)
+    feedback, audit = tmp / "feedback.jsonl", tmp / "audit.jsonl"
+    app = create_app(
+        pipe, auth=auth or [], api_key=api_key, feedback_path=feedback, editor_key=editor_key, audit_path=audit
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -64,7 +72,7 @@ def _serve(index_dir: Path, tmp: Path, api_key: str) -> Iterator[Server]:
             raise RuntimeError("UI server did not start")
         time.sleep(0.2)
     try:
-        yield Server(url, pipe, copy, feedback, api_key)
+        yield Server(url, pipe, copy, feedback, api_key, audit, editor_key)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -73,3 +81,9 @@ def _serve(index_dir: Path, tmp: Path, api_key: str) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def server(index_dir, tmp_path_factory) -> Iterator[Server]:
     yield from _serve(index_dir, tmp_path_factory.mktemp("ui"), API_KEY)
+
+
+@pytest.fixture(scope="module")
+def auth_server(index_dir, tmp_path_factory) -> Iterator[Server]:
+    """Login on, with a reader and an editor account, a reader API key and an editor key."""
+    yield from _serve(index_dir, tmp_path_factory.mktemp("ui-auth"), API_KEY, ACCOUNTS, EDITOR_KEY)

@@ -195,3 +195,85 @@ def test_script_in_question_is_shown_as_text(page):
     assert question in users(page)[-1]
     assert page.locator("#chat script").count() == 0
     page.screenshot(path=str(SHOTS / "05_escaped.png"))
+
+
+def test_a_document_added_in_one_session_can_be_removed_in_another(page, server, tmp_path):
+    """Each session reads the documents list from the index, so a tab opened earlier still sees new documents."""
+    from playwright.sync_api import sync_playwright
+
+    doc = tmp_path / "hongshan_notice.txt"
+    doc.write_text(
+        "红山县关于开展县域商业体系建设的通知\n各乡镇：\n2025年，红山县新建乡镇商贸中心6个，村级便民商店120个。\n",
+        encoding="utf-8",
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        other = browser.new_page(viewport={"width": 1400, "height": 950}, locale="zh-CN")
+        other.goto(server.url + "/", wait_until="load")  # opened before the document exists
+        other.wait_for_selector("#chat")
+
+        page.get_by_role("tab", name="文件管理").click()
+        page.locator("#upload input[type=file]").set_input_files(str(doc))
+        page.wait_for_timeout(1500)
+        page.locator("#add-docs").click()
+        page.wait_for_function(
+            "() => (document.querySelector('#doc-status') || {}).innerText?.includes('已添加')", timeout=180_000
+        )
+
+        other.get_by_role("tab", name="文件管理").click()
+        other.wait_for_function(
+            "() => document.querySelector('#doc-table').innerText.includes('hongshan_notice.txt')", timeout=30_000
+        )
+        other.locator("#remove input").click()
+        other.get_by_role("option", name="hongshan_notice.txt").click()
+        other.locator("#remove-doc").click()
+        other.wait_for_function(
+            "() => (document.querySelector('#doc-status') || {}).innerText?.includes('已从索引中删除')",
+            timeout=120_000,
+        )
+        other.screenshot(path=str(SHOTS / "06_removed_in_other_session.png"))
+        browser.close()
+    assert "hongshan_notice.txt" not in server.pipe.index.docs
+    page.get_by_role("tab", name="问答").click()
+
+
+def _login(browser, url: str, user: str, password: str):
+    pg = browser.new_page(viewport={"width": 1400, "height": 950}, locale="zh-CN")
+    pg.set_default_timeout(60_000)
+    pg.goto(url + "/", wait_until="load")
+    pg.wait_for_selector("input[type=password]")
+    pg.locator("input[type=text]").first.fill(user)
+    pg.locator("input[type=password]").fill(password)
+    pg.locator("input[type=password]").press("Enter")
+    pg.wait_for_selector("#chat")
+    return pg
+
+
+def test_readers_cannot_change_documents_and_editors_are_audited(auth_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from rag.audit import AuditLog
+
+    doc = tmp_path / "yunshui_plan.txt"
+    doc.write_text("云水县文旅融合三年行动方案\n到2027年，云水县接待游客突破800万人次。\n", encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        reader = _login(browser, auth_server.url, "rita", "reader-pw")
+        reader.get_by_role("tab", name="文件管理").click()
+        reader.wait_for_selector("#role-note", state="visible")
+        assert reader.locator("#upload").count() == 0 or not reader.locator("#upload").is_visible()
+        assert reader.locator("#remove-doc").count() == 0 or not reader.locator("#remove-doc").is_visible()
+        assert "只读" in reader.locator("#role-note").inner_text()
+        reader.screenshot(path=str(SHOTS / "07_reader_documents.png"))
+
+        editor = _login(browser, auth_server.url, "ed", "editor-pw")
+        editor.get_by_role("tab", name="文件管理").click()
+        editor.locator("#upload input[type=file]").set_input_files(str(doc))
+        editor.wait_for_timeout(1500)
+        editor.locator("#add-docs").click()
+        editor.wait_for_function(
+            "() => (document.querySelector('#doc-status') || {}).innerText?.includes('已添加')", timeout=180_000
+        )
+        browser.close()
+    rows = [a for a in AuditLog(auth_server.audit).read() if a["file"] == "yunshui_plan.txt"]
+    assert [(a["action"], a["via"], a["user"]) for a in rows] == [("add", "chat", "ed")]

@@ -1,4 +1,5 @@
-"""Eight users at once through the HTTP API: no errors, no replies mixed, one thread in the LLM at a time."""
+"""Eight users at once through the HTTP API, with clients that hang up or send oversized bodies mixed in:
+no errors for the well-behaved, no replies mixed, one thread in the LLM at a time, the model free at the end."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ def test_eight_concurrent_users(server, tmp_path):
             "25",
             "--api-key",
             server.api_key,
+            "--disconnectors",
+            "1",
+            "--oversized",
+            "1",
             "--out",
             str(out),
         ],
@@ -42,5 +47,9 @@ def test_eight_concurrent_users(server, tmp_path):
     assert report["answers_naming_another_question"] == 0
     assert report["answers_citing_foreign_passages"] == 0
     assert report["llm_max_concurrent"] == 1
+    assert report["health_at_end"] == {"status": "ok", "active": 0}
+    outcomes = report["misbehaving_clients"]["outcomes"]
+    assert outcomes.get("d:hung up", 0) >= 1 and outcomes.get("o:refused", 0) >= 1, outcomes
+    assert set(outcomes) <= {"d:hung up", "o:refused"}, outcomes
     # the queue was real: with 8 users and one model, someone waited for another's answer
     assert report["latency_max_ms"] > 2 * report["latency_min_ms"], report

@@ -51,8 +51,10 @@ def docs_pipe(index_dir, tmp_path_factory):
 
 
 def test_add_and_remove_documents(docs_pipe, tmp_path):
-    from ui.chat import add_documents, remove_document
+    from ui.chat import add_documents, remove_document, upload_folder
 
+    tmp_path = upload_folder() / f"test-{tmp_path.name}"  # where the upload route puts files
+    tmp_path.mkdir(parents=True, exist_ok=True)
     good = tmp_path / "test_doc.txt"
     good.write_text("白沙县2024年县域经济发展报告\n2024年，白沙县地区生产总值达到123.4亿元。\n", encoding="utf-8")
     bad_pdf = tmp_path / "broken.pdf"
