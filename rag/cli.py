@@ -185,8 +185,8 @@ def cmd_clean_report(args: argparse.Namespace) -> int:
         print(f"   removed: {r.removed or '-'}")
         print(f"   repaired: {r.repaired or '-'}")
         if args.verbose:
-            for sample in r.removed_samples:
-                print(f"     - {sample}")
+            for line in r.removed_lines:
+                print(f"     - [{line.kind}] {line.text}")
     return 0
 
 
