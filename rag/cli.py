@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import DEFAULT_DOCS, DEFAULT_INDEX, Settings
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.types import Document
+
+WARN_REMOVED = 0.02  # warn when cleaning removed more than this share of a document
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -20,7 +27,35 @@ def _settings(args: argparse.Namespace) -> Settings:
     return s
 
 
-def _prepare_all(paths: list[Path]) -> list:
+def _expand(targets: list[str]) -> list[Path]:
+    """Files to load: each target as given, a folder as its supported files (sorted)."""
+    from rag.load import iter_dir
+
+    paths: list[Path] = []
+    for t in targets:
+        p = Path(t)
+        paths.extend(iter_dir(p) if p.is_dir() else [p])
+    return paths
+
+
+def kept_removed(doc: Document) -> str:
+    """One line per document: characters kept and removed, so no loss goes unseen."""
+    r = doc.report
+    return f"{doc.doc_id}: kept {r.chars_after} characters, removed {r.chars_removed} ({r.removed_share:.1%})"
+
+
+def removal_warning(doc: Document, path: Path) -> str | None:
+    """A warning when cleaning removed more than WARN_REMOVED of a document, saying where to see what."""
+    if doc.report.removed_share <= WARN_REMOVED:
+        return None
+    return (
+        f"warning: {doc.doc_id}: cleaning removed {doc.report.removed_share:.1%} of the text "
+        f"({len(doc.report.removed_lines)} lines); list them with: "
+        f"python -m rag clean-report -v -- {shlex.quote(str(path))}"
+    )
+
+
+def _prepare_all(paths: list[Path]) -> list[Document]:
     from tqdm import tqdm
 
     from rag.document import prepare_file
@@ -28,9 +63,15 @@ def _prepare_all(paths: list[Path]) -> list:
     docs, errors = [], []
     for p in tqdm(paths, desc="cleaning", unit="doc"):
         try:
-            docs.append(prepare_file(p))
+            doc = prepare_file(p)
         except RagError as exc:
             errors.append(str(exc))
+            continue
+        docs.append(doc)
+        tqdm.write(kept_removed(doc))
+        warning = removal_warning(doc, p)
+        if warning:
+            tqdm.write(warning, file=sys.stderr)
     for e in errors:
         print(f"skipped: {e}", file=sys.stderr)
     return docs
@@ -166,24 +207,25 @@ def _batch(pipe, path: Path, out_path: Path | None) -> int:
 
 def cmd_clean_report(args: argparse.Namespace) -> int:
     from rag.document import prepare_file
-    from rag.load import iter_dir
 
-    rows = []
-    for p in iter_dir(args.docs):
+    for p in _expand(args.targets or [args.docs]):
         try:
             d = prepare_file(p)
         except RagError as exc:
             print(f"{p.name}: {exc}")
             continue
         r = d.report
-        rows.append(d)
         print(f"== {d.doc_id}  《{d.meta.title}》")
         print(
             f"   issuer={d.meta.issuer or '-'} number={d.meta.doc_number or '-'} date={d.meta.date or '-'} place={d.meta.place or '-'}"
         )
         print(f"   chars {r.chars_before} -> {r.chars_after}; residual damage {r.residual_damage:.4%}")
+        print(f"   {kept_removed(d)}")
         print(f"   removed: {r.removed or '-'}")
         print(f"   repaired: {r.repaired or '-'}")
+        warning = removal_warning(d, p)
+        if warning:
+            print(f"   {warning}")
         if args.verbose:
             for line in r.removed_lines:
                 print(f"     - [{line.kind}] {line.text}")
@@ -228,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     cr = sub.add_parser("clean-report", help="per document: what cleaning removed and repaired")
-    cr.add_argument("--docs", default=str(DEFAULT_DOCS))
+    cr.add_argument("targets", nargs="*", help="files or folders (default: --docs)")
+    cr.add_argument("--docs", default=str(DEFAULT_DOCS), help="folder to report on when no files are given")
     cr.add_argument("-v", "--verbose", action="store_true", help="list removed lines")
     cr.set_defaults(func=cmd_clean_report)
 

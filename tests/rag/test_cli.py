@@ -38,6 +38,32 @@ def test_add_remove_and_bad_files(index_copy, tmp_path):
     assert missing.returncode == 1 and "not in the index" in missing.stderr
 
 
+PAGE = """首页 > 通知公告
+关于开展节能宣传周活动的通知
+各区县：今年节能宣传周定于6月第二周举行，请各单位组织开展宣传活动。
+某市发展和改革委员会
+2025年6月1日
+上一篇：关于2025年一季度能源消费情况的通报
+Copyright © 2025 某市发展和改革委员会 鲁ICP备12345678号"""
+
+
+def test_add_prints_kept_and_removed(index_copy, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    out = run("index", "add", str(page), "--index", str(index_copy))
+    assert "page.txt: kept 70 characters, removed 74 (51.4%)" in out.stdout
+    assert "warning: page.txt: cleaning removed 51.4%" in out.stderr and "clean-report -v" in out.stderr
+
+
+def test_clean_report_of_files_lists_removed_lines(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    out = run("clean-report", "-v", str(page)).stdout
+    assert out.count("== ") == 1 and "page.txt: kept 70 characters, removed 74" in out
+    assert "- [prev_next] 上一篇：关于2025年一季度能源消费情况的通报" in out
+    assert "- [footer] Copyright © 2025 某市发展和改革委员会 鲁ICP备12345678号" in out
+
+
 def test_missing_index_is_clear(tmp_path):
     proc = run("ask", "寿光市的目标", "--index", str(tmp_path / "none"), check=False)
     assert proc.returncode == 1 and "python -m rag index build" in proc.stderr and "Traceback" not in proc.stderr
