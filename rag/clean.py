@@ -417,7 +417,9 @@ def _repair(line: str, report: CleanReport) -> str:
     if dropped and not fixed:
         report.chars_removed += max(0, before - len(line))
     line, n2 = PINYIN_RE.subn("", line)
+    before = len(line)
     line, n3 = ORPHAN_PINYIN_RE.subn("", line)
+    report.chars_removed += before - len(line)
     # Leftover mojibake characters anywhere else are garbage, never indexed.
     line, n4 = _SUSPICIOUS.subn("", line)
     report.chars_removed += n4
@@ -434,7 +436,7 @@ def _repair(line: str, report: CleanReport) -> str:
 
 
 def _lines(text: str) -> list[str]:
-    """Non-empty lines with spaces collapsed; every page break becomes a line of its own."""
+    """The lines of a text; every page break becomes a line of its own, so no rule can remove it."""
     out: list[str] = []
     for raw_line in text.split("\n"):
         for j, part in enumerate(raw_line.split(PAGE_BREAK)):
