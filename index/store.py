@@ -41,7 +41,9 @@ class Manifest:
     chunk_size: int
     chunk_overlap: int
     index_type: str
-    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id -> {content_hash, title, chunks}
+    documents: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # doc_id -> {content_hash, title, chunks, chars_…}
     files: dict[str, str] = field(default_factory=dict)  # file -> sha256
     updated: str = ""
     prep_version: str = ""  # fingerprint of the cleaning/chunking code that produced the chunks
@@ -72,6 +74,7 @@ class HybridIndex:
                 "content_hash": d.content_hash,
                 "title": d.meta.title,
                 "chunks": sum(1 for c in chunks if c.doc_id == d.doc_id),
+                **clean_summary(d.report),
             }
             for d in docs.values()
         }
@@ -84,6 +87,17 @@ class HybridIndex:
         manifest = dataclasses.replace(self.manifest, documents={}, files={})
         vectors = self.vectors[keep] if len(keep) else np.zeros((0, self.manifest.dim), dtype=np.float32)
         return HybridIndex.create(manifest, docs, [self.chunks[i] for i in keep], vectors)
+
+
+def clean_summary(report: CleanReport) -> dict[str, Any]:
+    """What cleaning kept and removed of a document, for the manifest (the removed lines are in docs.jsonl)."""
+    return {
+        "chars_before": report.chars_before,
+        "chars_kept": report.chars_after,
+        "chars_removed": report.chars_removed,
+        "removed_share": round(report.removed_share, 4),
+        "removed_lines": len(report.removed_lines),
+    }
 
 
 # --- (de)serialisation -----------------------------------------------------
@@ -108,7 +122,7 @@ def _doc_to_json(d: Document) -> dict[str, Any]:
 
 
 def _doc_from_json(o: dict[str, Any]) -> Document:
-    return Document(o["doc_id"], o["text"], DocMeta(**o["meta"]), o["content_hash"], CleanReport(**o["report"]))
+    return Document(o["doc_id"], o["text"], DocMeta(**o["meta"]), o["content_hash"], CleanReport.from_json(o["report"]))
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> None:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import DEFAULT_DOCS, DEFAULT_INDEX, Settings
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from index.store import Manifest
+    from rag.types import Document
+
+WARN_REMOVED = 0.02  # warn when cleaning removed more than this share of a document
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -20,7 +28,35 @@ def _settings(args: argparse.Namespace) -> Settings:
     return s
 
 
-def _prepare_all(paths: list[Path]) -> list:
+def _expand(targets: list[str]) -> list[Path]:
+    """Files to load: each target as given, a folder as its supported files (sorted)."""
+    from rag.load import iter_dir
+
+    paths: list[Path] = []
+    for t in targets:
+        p = Path(t)
+        paths.extend(iter_dir(p) if p.is_dir() else [p])
+    return paths
+
+
+def kept_removed(doc: Document) -> str:
+    """One line per document: characters kept and removed, so no loss goes unseen."""
+    r = doc.report
+    return f"{doc.doc_id}: kept {r.chars_after} characters, removed {r.chars_removed} ({r.removed_share:.1%})"
+
+
+def removal_warning(doc: Document, path: Path) -> str | None:
+    """A warning when cleaning removed more than WARN_REMOVED of a document, saying where to see what."""
+    if doc.report.removed_share <= WARN_REMOVED:
+        return None
+    return (
+        f"warning: {doc.doc_id}: cleaning removed {doc.report.removed_share:.1%} of the text "
+        f"({len(doc.report.removed_lines)} lines); list them with: "
+        f"python -m rag clean-report -v -- {shlex.quote(str(path))}"
+    )
+
+
+def _prepare_all(paths: list[Path]) -> list[Document]:
     from tqdm import tqdm
 
     from rag.document import prepare_file
@@ -28,9 +64,15 @@ def _prepare_all(paths: list[Path]) -> list:
     docs, errors = [], []
     for p in tqdm(paths, desc="cleaning", unit="doc"):
         try:
-            docs.append(prepare_file(p))
+            doc = prepare_file(p)
         except RagError as exc:
             errors.append(str(exc))
+            continue
+        docs.append(doc)
+        tqdm.write(kept_removed(doc))
+        warning = removal_warning(doc, p)
+        if warning:
+            tqdm.write(warning, file=sys.stderr)
     for e in errors:
         print(f"skipped: {e}", file=sys.stderr)
     return docs
@@ -48,7 +90,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(json.dumps({"index": str(s.index_dir), "version": version, **m.__dict__}, ensure_ascii=False, indent=1))
         return 0
     if args.action == "remove":
-        _, report = builder.remove(args.targets, s.index_dir)
+        _, report = builder.remove(resolve_documents(args.targets, store.read_manifest(s.index_dir)), s.index_dir)
         print(f"removed {', '.join(report.removed)}; index version {report.version}")
         return 0
     if args.action == "build" and args.if_changed and _index_up_to_date(s, Path(args.docs)):
@@ -63,7 +105,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"indexed {len(index.docs)} documents, {len(index.chunks)} chunks into {s.index_dir} ({index.version})")
         return 0
     # add
-    docs = _prepare_all([Path(t) for t in args.targets])
+    docs = _prepare_all(_expand(args.targets))
     if not docs:
         raise RagError("none of the files could be loaded")
     _, report = builder.add(docs, s.index_dir, embedder)
@@ -73,6 +115,34 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"added {report.added or '-'}, replaced {report.replaced or '-'}; index version {report.version or 'unchanged'}"
     )
     return 0
+
+
+def resolve_documents(targets: list[str], manifest: Manifest) -> list[str]:
+    """Document ids for names given by a user: a file name (or a path to it) or a document title.
+
+    A name that matches nothing is an error that lists the file names and titles containing it,
+    else the closest ones.
+    """
+    import difflib
+
+    titles: dict[str, list[str]] = {}
+    for doc_id, entry in manifest.documents.items():
+        titles.setdefault(entry.get("title", ""), []).append(doc_id)
+    ids: list[str] = []
+    for t in targets:
+        name = Path(t).name
+        if t in manifest.documents or name in manifest.documents:
+            ids.append(t if t in manifest.documents else name)
+        elif len(titles.get(t, [])) > 1:
+            raise RagError(f"{t}: several documents have this title ({', '.join(titles[t])}); name one by file name")
+        elif t in titles:
+            ids.extend(titles[t])
+        else:
+            names = [*manifest.documents, *titles]
+            close = [n for n in names if t.lower() in n.lower()] or difflib.get_close_matches(t, names, n=5, cutoff=0.4)
+            hint = "; close matches: " + ", ".join(close) if close else ""
+            raise RagError(f"{t}: not in the index (neither a file name nor a title){hint}")
+    return list(dict.fromkeys(ids))
 
 
 def _index_up_to_date(s: Settings, docs_dir: Path) -> bool:
@@ -166,27 +236,28 @@ def _batch(pipe, path: Path, out_path: Path | None) -> int:
 
 def cmd_clean_report(args: argparse.Namespace) -> int:
     from rag.document import prepare_file
-    from rag.load import iter_dir
 
-    rows = []
-    for p in iter_dir(args.docs):
+    for p in _expand(args.targets or [args.docs]):
         try:
             d = prepare_file(p)
         except RagError as exc:
             print(f"{p.name}: {exc}")
             continue
         r = d.report
-        rows.append(d)
         print(f"== {d.doc_id}  《{d.meta.title}》")
         print(
             f"   issuer={d.meta.issuer or '-'} number={d.meta.doc_number or '-'} date={d.meta.date or '-'} place={d.meta.place or '-'}"
         )
         print(f"   chars {r.chars_before} -> {r.chars_after}; residual damage {r.residual_damage:.4%}")
+        print(f"   {kept_removed(d)}")
         print(f"   removed: {r.removed or '-'}")
         print(f"   repaired: {r.repaired or '-'}")
+        warning = removal_warning(d, p)
+        if warning:
+            print(f"   {warning}")
         if args.verbose:
-            for sample in r.removed_samples:
-                print(f"     - {sample}")
+            for line in r.removed_lines:
+                print(f"     - [{line.kind}] {line.text}")
     return 0
 
 
@@ -198,7 +269,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The program's parser and each command's own parser, by name."""
     ap = argparse.ArgumentParser(prog="python -m rag", description="Offline QA over Chinese policy documents")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -208,7 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ix = sub.add_parser("index", help="build, update or inspect the index")
     ix.add_argument("action", choices=["build", "add", "remove", "info"])
-    ix.add_argument("targets", nargs="*", help="files to add, or document names to remove")
+    ix.add_argument(
+        "targets",
+        nargs="*",
+        help="add: files or folders; remove: file names or titles (a name starting with '-': after --)",
+    )
     ix.add_argument("--docs", default=str(DEFAULT_DOCS), help="folder to build from (default: the bundled corpus)")
     ix.add_argument("--chunk-size", type=int, dest="chunk_size")
     ix.add_argument("--chunk-overlap", type=int, dest="chunk_overlap")
@@ -228,18 +304,39 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     cr = sub.add_parser("clean-report", help="per document: what cleaning removed and repaired")
-    cr.add_argument("--docs", default=str(DEFAULT_DOCS))
+    cr.add_argument("targets", nargs="*", help="files or folders (default: --docs)")
+    cr.add_argument("--docs", default=str(DEFAULT_DOCS), help="folder to report on when no files are given")
     cr.add_argument("-v", "--verbose", action="store_true", help="list removed lines")
     cr.set_defaults(func=cmd_clean_report)
 
     md = sub.add_parser("models", help="assemble and verify the bundled LLM files")
     md.add_argument("keys", nargs="*", default=["qwen2.5-1.5b"])
     md.set_defaults(func=cmd_models)
-    return ap
+    return ap, dict(sub.choices)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse with options anywhere: `index add --index DIR a.docx` as well as `index add a.docx --index DIR`.
+
+    argparse binds a command's positionals at their first occurrence, so names after an
+    option were refused; each command's own parser reads its options and names intermixed.
+    """
+    ap, commands = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in commands:
+        return ap.parse_args(argv)  # help, or the usual error
+    parser = commands[argv[0]]
+    args, extras = parser.parse_known_intermixed_args(argv[1:])
+    if extras:
+        files = [x for x in extras if x.startswith("-") and Path(x).exists()]
+        hint = f" (a file name starting with '-': put it after --, or write ./{files[0]})" if files else ""
+        parser.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+    args.command = argv[0]
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     if args.command == "index" and args.action in ("add", "remove") and not args.targets:
         print(
             f"error: index {args.action} needs at least one {'file' if args.action == 'add' else 'document name'}",

@@ -7,7 +7,7 @@ JSON shape is the stable contract for evaluation scripts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -28,15 +28,38 @@ class DocMeta:
 
 
 @dataclass
-class CleanReport:
-    """What cleaning did to one document, so damage left behind is visible."""
+class RemovedLine:
+    """One line cleaning removed, and the rule that removed it."""
 
-    chars_before: int = 0
-    chars_after: int = 0
+    kind: str  # rule name, e.g. "tail_block", "navigation"
+    text: str
+
+
+@dataclass
+class CleanReport:
+    """What cleaning did to one document, so nothing is lost silently and damage left behind is visible."""
+
+    chars_before: int = 0  # the loaded text
+    chars_after: int = 0  # the cleaned text that is chunked and indexed
+    chars_removed: int = 0  # characters of removed lines and dropped garbage (repairs such as pinyin not counted)
     removed: dict[str, int] = field(default_factory=dict)  # rule -> lines/spans removed
     repaired: dict[str, int] = field(default_factory=dict)  # rule -> spans repaired
     residual_damage: float = 0.0  # share of characters still suspicious after cleaning
-    removed_samples: list[str] = field(default_factory=list)
+    removed_lines: list[RemovedLine] = field(default_factory=list)
+
+    @property
+    def removed_share(self) -> float:
+        """Share of the document's text that cleaning removed (kept + removed = the whole)."""
+        whole = self.chars_after + self.chars_removed
+        return self.chars_removed / whole if whole else 0.0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CleanReport:
+        """Read a persisted report; fields an older index lacks take their defaults."""
+        known = {f.name for f in fields(cls)} - {"removed_lines"}
+        report = cls(**{k: v for k, v in data.items() if k in known})
+        report.removed_lines = [RemovedLine(**x) for x in data.get("removed_lines", [])]
+        return report
 
 
 @dataclass

@@ -21,6 +21,25 @@ def test_round_trip(index_dir, corpus_docs):
     assert all(v["content_hash"] for v in m.documents.values())
 
 
+def test_cleaning_report_is_persisted(index_dir, corpus_docs):
+    """What cleaning kept and removed of each document survives in the index, for the documents view."""
+    idx = store.load(index_dir)
+    m = store.read_manifest(index_dir)
+    for d in corpus_docs:
+        saved = idx.docs[d.doc_id].report
+        assert saved == d.report
+        entry = m.documents[d.doc_id]
+        assert (entry["chars_kept"], entry["chars_removed"]) == (d.report.chars_after, d.report.chars_removed)
+        assert entry["removed_lines"] == len(d.report.removed_lines)
+    assert any(d.report.removed_lines for d in corpus_docs)
+
+
+def test_report_of_an_older_index_still_loads():
+    old = {"chars_before": 10, "chars_after": 8, "removed": {"counter": 1}, "removed_samples": ["[counter] 浏览量:0"]}
+    report = store.CleanReport.from_json(old)
+    assert (report.chars_after, report.removed, report.removed_lines) == (8, {"counter": 1}, [])
+
+
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(IndexStoreError, match=r"no index at .*python -m rag index build"):
         store.load(tmp_path / "nothing")

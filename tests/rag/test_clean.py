@@ -138,3 +138,124 @@ def test_report_counts_repairs(cleaned):
         "（十二）加快科創要素集聚",
     ):
         assert heading in body
+
+
+# --- structure, not keywords: text written for these tests, not taken from the bundled pages ---
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "二、推进国产化替代",
+        "（三）发展成人教育",
+        "第九章 社会保险和福利",
+        "第四十六条 国家支持为中小企业提供技术支持、法律咨询和人员培训。",
+        "（四）对网络安全事件的应急处置，提供技术支持和协助。",
+        "本中心地址：北京市海淀区中关村大街1号，咨询电话：010-62345678，工作日接待来访。",
+        "1. 版权所有人依法享有的权利",
+        "Average annual growth",
+        "福利彩票公益金使用情况",  # a plain heading naming a lottery is not spam
+        "午夜经济与成人教育",
+    ],
+)
+def test_structure_and_prose_are_never_furniture(line):
+    assert classify_line(line) is None
+    body, report = clean_text(f"某市年度工作报告\n前言部分说明了报告的背景和依据。\n{line}\n以上内容供参考。")
+    assert line in body.split("\n") and report.chars_removed == 0
+
+
+LAW = """中华人民共和国某某促进法
+
+（2017年9月1日第十二届全国人民代表大会常务委员会第二十九次会议通过）
+
+第一章　总则
+
+第一条　为了改善发展环境，制定本法。
+
+第八章　权益保护
+
+第四十六条　国家鼓励各类服务机构为企业提供创业培训与辅导、知识产权保护、管理咨询、信息咨询、信用服务、市场营销、项目开发、投资融资、财会税务、产权交易、技术支持、人才引进、对外合作、展览展销、法律咨询等服务。
+
+第四十七条　县级以上人民政府应当建立投诉举报机制，公开投诉举报电话、邮箱、地址等联系方式。
+
+联系我们
+
+第十章　附则
+
+第六十一条　本法自2018年1月1日起施行。"""
+
+
+def test_keywords_inside_a_law_keep_every_article():
+    body, report = clean_text(LAW)
+    assert body.split("\n") == [line.strip().replace("\u3000", " ") for line in LAW.split("\n") if line.strip()]
+    assert report.chars_removed == 0 and not report.removed_lines
+
+
+NOTICE = """关于举办2025年职业技能竞赛的通知
+各有关单位：
+为推动技能人才队伍建设，现将有关事项通知如下。
+一、主办单位
+主办单位：某市人力资源和社会保障局
+技术支持：某市职业技能鉴定中心
+二、联系方式
+联系人：王明
+联系电话：0531-86001234
+邮箱：jineng@example.cn
+三、报名时间
+报名截止时间为2025年5月30日。
+某市人力资源和社会保障局
+2025年4月1日"""
+
+
+def test_contact_and_sponsor_lines_of_a_notice_are_kept():
+    body, report = clean_text(NOTICE)
+    assert body == NOTICE and report.chars_removed == 0
+
+
+PAGE = """首页 > 政务公开 > 通知公告
+关于开展节能宣传周活动的通知
+发布时间：2025-06-01 浏览量：128
+各区县：
+今年节能宣传周定于6月第二周举行，请各单位结合实际组织开展宣传活动。
+（一）开展主题宣传。利用政务新媒体发布节能知识。
+（二）组织节能体验。开放一批节能示范场所。
+某市发展和改革委员会
+2025年6月1日
+上一篇：关于2025年一季度能源消费情况的通报
+相关链接
+• 某省能源局
+• 国家节能中心
+主办：某市发展和改革委员会 联系电话：0531-12345678
+Copyright © 2025 某市发展和改革委员会 鲁ICP备12345678号"""
+
+
+def test_page_chrome_around_the_body_is_removed():
+    body, report = clean_text(PAGE)
+    assert body.split("\n") == [
+        "关于开展节能宣传周活动的通知",
+        "各区县：",
+        "今年节能宣传周定于6月第二周举行，请各单位结合实际组织开展宣传活动。",
+        "（一）开展主题宣传。利用政务新媒体发布节能知识。",
+        "（二）组织节能体验。开放一批节能示范场所。",
+        "某市发展和改革委员会",
+        "2025年6月1日",
+    ]
+    assert [x.kind for x in report.removed_lines] == [
+        "navigation", "counter", "prev_next", "related", "tail_block", "tail_block", "contact", "footer"
+    ]  # fmt: skip
+    assert report.chars_removed == sum(len(x.text) for x in report.removed_lines)
+
+
+def test_a_footer_word_followed_by_more_body_does_not_end_the_document():
+    text = PAGE.replace("相关链接\n", "相关链接\n第三条 本办法由市发展和改革委员会负责解释。\n")
+    body, _ = clean_text(text)
+    assert "相关链接" in body and "第三条 本办法由市发展和改革委员会负责解释。" in body
+    assert "国家节能中心" in body  # no tail: the lines after the body's last article stay
+
+
+def test_page_breaks_are_kept_even_next_to_removed_lines():
+    text = "第一页正文。\f第二页正文。\n浏览量：3\f\n第三页正文。\n版权所有 © 某网站\f"
+    body, report = clean_text(text)
+    assert body.count("\f") == text.count("\f") == 3
+    assert body.split("\n") == ["第一页正文。", "\f", "第二页正文。", "\f", "第三页正文。", "\f"]
+    assert [x.kind for x in report.removed_lines] == ["counter", "footer"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "rag", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+def run(*args: str, check: bool = True, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "rag", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
     if check:
         assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
@@ -36,6 +40,59 @@ def test_add_remove_and_bad_files(index_copy, tmp_path):
     run("index", "remove", "新文件.txt", "--index", str(index_copy))
     missing = run("index", "remove", "nope.txt", "--index", str(index_copy), check=False)
     assert missing.returncode == 1 and "not in the index" in missing.stderr
+
+
+PAGE = """首页 > 通知公告
+关于开展节能宣传周活动的通知
+各区县：今年节能宣传周定于6月第二周举行，请各单位组织开展宣传活动。
+某市发展和改革委员会
+2025年6月1日
+上一篇：关于2025年一季度能源消费情况的通报
+Copyright © 2025 某市发展和改革委员会 鲁ICP备12345678号"""
+
+
+def test_add_with_options_anywhere_folders_and_dash_names(index_copy, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "page.txt").write_text(PAGE, encoding="utf-8")
+    (folder / "-海商法.txt").write_text("第一条 为了调整海上运输关系，制定本法。", encoding="utf-8")
+    (folder / "notes.bin").write_bytes(b"\x00\x01")  # not a supported type: a folder target skips it
+
+    out = run("index", "add", "--index", str(index_copy), str(folder / "page.txt"))
+    assert "page.txt: kept 70 characters, removed 74 (51.4%)" in out.stdout
+    assert "warning: page.txt: cleaning removed 51.4%" in out.stderr and "clean-report -v" in out.stderr
+
+    out = run("index", "add", str(folder), "--index", str(index_copy))
+    assert "added ['-海商法.txt']" in out.stdout and "page.txt: same content" in out.stdout
+    assert "notes.bin" not in out.stdout + out.stderr
+
+    bare = run("index", "add", "-海商法.txt", "--index", str(index_copy), check=False, cwd=folder)
+    assert bare.returncode == 2 and "put it after --, or write ./-海商法.txt" in bare.stderr
+    run("index", "remove", "--index", str(index_copy), "--", "-海商法.txt")
+    out = run("index", "add", "./-海商法.txt", "--index", str(index_copy), cwd=folder)
+    assert "added ['-海商法.txt']" in out.stdout
+
+
+def test_remove_by_title_or_path(index_copy, corpus_dir):
+    title = json.loads(run("index", "info", "--index", str(index_copy)).stdout)["documents"][
+        "002_78ad54bd58fc9a9e.txt"
+    ]["title"]
+    out = run("index", "remove", title, "--index", str(index_copy))
+    assert "removed 002_78ad54bd58fc9a9e.txt" in out.stdout
+    out = run("index", "remove", "--index", str(index_copy), str(corpus_dir / "000_7b47e0ef960b77e7.txt"))
+    assert "removed 000_7b47e0ef960b77e7.txt" in out.stdout
+    missing = run("index", "remove", "六个统筹", "--index", str(index_copy), check=False)
+    assert missing.returncode == 1 and "not in the index" in missing.stderr
+    assert "close matches: 对《关于注重六个统筹" in missing.stderr
+
+
+def test_clean_report_of_files_lists_removed_lines(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    out = run("clean-report", "-v", str(page)).stdout
+    assert out.count("== ") == 1 and "page.txt: kept 70 characters, removed 74" in out
+    assert "- [prev_next] 上一篇：关于2025年一季度能源消费情况的通报" in out
+    assert "- [footer] Copyright © 2025 某市发展和改革委员会 鲁ICP备12345678号" in out
 
 
 def test_missing_index_is_clear(tmp_path):
