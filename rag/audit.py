@@ -35,7 +35,7 @@ class AuditLog:
         if doc is not None:
             row["sha256"] = doc.content_hash
             row["chars_kept"] = doc.report.chars_after
-            row["chars_removed"] = max(doc.report.chars_before - doc.report.chars_after, 0)
+            row["chars_removed"] = doc.report.chars_removed
         return self._log.append(row)
 
     def record_update(self, user: str, via: str, docs: list[Document], added: list[str], replaced: list[str]) -> None:

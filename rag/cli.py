@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 
 from rag.config import DEFAULT_DOCS, DEFAULT_INDEX, Settings
 from rag.errors import RagError
+from rag.types import REMOVED_WARN_SHARE
 
 if TYPE_CHECKING:
     from index.store import Manifest
     from rag.types import Document
-
-WARN_REMOVED = 0.02  # warn when cleaning removed more than this share of a document
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -46,8 +45,8 @@ def kept_removed(doc: Document) -> str:
 
 
 def removal_warning(doc: Document, path: Path) -> str | None:
-    """A warning when cleaning removed more than WARN_REMOVED of a document, saying where to see what."""
-    if doc.report.removed_share <= WARN_REMOVED:
+    """A warning when cleaning removed more than REMOVED_WARN_SHARE of a document, saying where to see what."""
+    if doc.report.removed_share <= REMOVED_WARN_SHARE:
         return None
     return (
         f"warning: {doc.doc_id}: cleaning removed {doc.report.removed_share:.1%} of the text "

@@ -35,6 +35,9 @@ class RemovedLine:
     text: str
 
 
+REMOVED_WARN_SHARE = 0.02  # more than this share of a document removed by cleaning: say so, loudly
+
+
 @dataclass
 class CleanReport:
     """What cleaning did to one document, so nothing is lost silently and damage left behind is visible."""
@@ -52,6 +55,10 @@ class CleanReport:
         """Share of the document's text that cleaning removed (kept + removed = the whole)."""
         whole = self.chars_after + self.chars_removed
         return self.chars_removed / whole if whole else 0.0
+
+    @property
+    def warn(self) -> bool:
+        return self.removed_share > REMOVED_WARN_SHARE
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CleanReport:

@@ -22,7 +22,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--index", default=None, help="index folder (default var/index)")
     p.add_argument(
-        "--auth-file", default=None, help="file with lines user:password[:role] for the chat login (role: reader|editor)"
+        "--auth-file",
+        default=None,
+        help="file with lines user:password[:role] for the chat login (role: reader|editor)",
     )
     p.add_argument("--api-key", default=None, help="bearer key required on /v1 (default: env RAG_API_KEY)")
     p.add_argument(

@@ -361,6 +361,9 @@ def document_rows(pipe: Pipeline) -> list[dict[str, Any]]:
                 "date": d.meta.date,
                 "place": d.meta.place,
                 "chars": len(d.text),
+                "chars_removed": d.report.chars_removed,
+                "removed_share": round(d.report.removed_share, 4),
+                "removed_warning": d.report.warn,
                 "chunks": counts.get(d.doc_id, 0),
                 "residual_damage": round(float(d.report.residual_damage), 4),
             }

@@ -154,9 +154,7 @@ class LoginThrottle:
             self._fails.pop(user, None)
 
 
-def login_checker(
-    creds: list[Account], throttle: LoginThrottle | None = None
-) -> Callable[[str, str], Awaitable[bool]]:
+def login_checker(creds: list[Account], throttle: LoginThrottle | None = None) -> Callable[[str, str], Awaitable[bool]]:
     """A Gradio auth callable: constant-time comparison, and slowed down after repeated failures.
 
     Async, so the wait does not hold up other requests (Gradio awaits it).

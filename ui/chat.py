@@ -36,7 +36,7 @@ EXAMPLES = [
     "衢州市规上工业总产值的目标是多少？",
 ]
 UPLOAD_TYPES = list(SUPPORTED)
-DOC_HEADERS = ["文件", "标题", "发文机关", "文号", "日期", "字数", "段落数", "残留损坏"]
+DOC_HEADERS = ["文件", "标题", "发文机关", "文号", "日期", "保留字数", "删除字数", "段落数", "残留损坏"]
 
 Messages = list[dict[str, Any]]
 History = list[tuple[str, str]]
@@ -118,10 +118,36 @@ def respond(
 
 
 def _doc_table(pipe: Pipeline) -> list[list[Any]]:
+    """One row a document; a removal over the warning share is flagged ⚠ beside its count."""
     return [
-        [r["doc"], r["title"], r["issuer"], r["doc_number"], r["date"], r["chars"], r["chunks"], r["residual_damage"]]
+        [
+            r["doc"],
+            r["title"],
+            r["issuer"],
+            r["doc_number"],
+            r["date"],
+            r["chars"],
+            f"{r['chars_removed']} ({r['removed_share']:.1%})" + (" ⚠" if r["removed_warning"] else ""),
+            r["chunks"],
+            r["residual_damage"],
+        ]
         for r in document_rows(pipe)
     ]
+
+
+def clean_report(pipe: Pipeline, doc_id: str | None) -> str:
+    """Every line cleaning removed from one document, with the rule that removed it (what clean-report -v prints)."""
+    doc = pipe.index.docs.get(doc_id or "")
+    if doc is None:
+        return "选择一个文件，查看清洗时删除了哪些行。"
+    r = doc.report
+    head = f"**{render.esc(doc.doc_id)}**：保留 {r.chars_after} 字，删除 {r.chars_removed} 字（{r.removed_share:.1%}）"
+    if r.warn:
+        head += "　⚠ 删除超过 2%，请核对下面的行是否都是网页杂项。"
+    if not r.removed_lines:
+        return head + "\n\n没有删除任何行。"
+    lines = "\n".join(f"- `{render.esc(x.kind)}` {render.esc(x.text)}" for x in r.removed_lines)
+    return f"{head}\n\n{lines}"
 
 
 def _doc_choices(pipe: Pipeline) -> list[str]:
@@ -172,10 +198,14 @@ def add_documents(
     except RagError as exc:
         return f"❌ 索引更新失败：{render.esc(exc)}", gr.update(), gr.update(), None
     lines = refused + [f"❌ {e}" for e in result.errors]
-    if result.added:
-        lines.append("✅ 已添加：" + "、".join(result.added))
-    if result.replaced:
-        lines.append("✅ 已更新：" + "、".join(result.replaced))
+    reports = {d.doc_id: d.report for d in result.docs}
+    for label, names in (("已添加", result.added), ("已更新", result.replaced)):
+        for name in names:
+            r = reports[name]
+            line = f"✅ {label}：{name}（保留 {r.chars_after} 字，删除 {r.chars_removed} 字，{r.removed_share:.1%}）"
+            if r.warn:
+                line += "　⚠ 删除超过 2%：请在下面的“清洗报告”中核对删除的行"
+            lines.append(line)
     lines += [f"ℹ️ 跳过：{s}" for s in result.skipped]
     table = gr.update(value=_doc_table(pipe))
     dropdown = gr.update(choices=_doc_choices(pipe), value=None)
@@ -264,9 +294,12 @@ def build(
                     headers=DOC_HEADERS,
                     interactive=False,
                     wrap=True,
-                    column_widths=["17%", "31%", "14%", "13%", "9%", "5%", "5%", "6%"],
+                    column_widths=["15%", "27%", "13%", "12%", "8%", "6%", "8%", "5%", "6%"],
                     elem_id="doc-table",
                 )
+                with gr.Accordion("清洗报告：删除了哪些行", open=False, elem_id="clean-report"):
+                    report_dd = gr.Dropdown(choices=_doc_choices(pipe), label="文件", elem_id="report-doc")
+                    report_md = gr.Markdown(clean_report(pipe, None), elem_id="report-lines")
                 with gr.Row():
                     with gr.Column():
                         upload = gr.File(
@@ -349,4 +382,11 @@ def build(
         demo.load(_current_docs, None, [table, remove_dd], api_name=False)
         docs_tab.select(_current_docs, remove_dd, [table, remove_dd], api_name=False)
         remove_dd.focus(_current_docs, remove_dd, [table, remove_dd], api_name=False)
+
+        def _report_choices(selected: str | None):
+            choices = _doc_choices(pipe)
+            return gr.update(choices=choices, value=selected if selected in choices else None)
+
+        report_dd.focus(_report_choices, report_dd, report_dd, api_name=False)
+        report_dd.change(lambda d: clean_report(pipe, d), report_dd, report_md, api_name=False)
     return demo

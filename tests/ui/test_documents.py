@@ -30,9 +30,7 @@ def test_document_changes_need_the_editor_key_and_are_audited(auth_server):
     listed = httpx.get(f"{url}/v1/documents", headers=reader, timeout=30).json()["data"]
     assert "qingshi.txt" in {d["doc"] for d in listed}
 
-    r = httpx.post(
-        f"{url}/v1/documents", files={"files": ("x.exe", b"MZ", "application/octet-stream")}, headers=editor
-    )
+    r = httpx.post(f"{url}/v1/documents", files={"files": ("x.exe", b"MZ", "application/octet-stream")}, headers=editor)
     assert r.status_code == 200 and r.json()["added"] == [] and "x.exe" in r.json()["errors"][0]
 
     assert httpx.delete(f"{url}/v1/documents/qingshi.txt", headers=reader, timeout=60).status_code == 403

@@ -100,3 +100,24 @@ def test_login_required_when_credentials_given(docs_pipe, tmp_path):
         assert c.post("/login", data={"username": "amy", "password": "wrong"}).status_code >= 400
         assert c.post("/login", data={"username": "amy", "password": "s3cret"}).status_code == 200
         assert c.get("/config").status_code == 200
+
+
+def test_documents_tab_shows_what_cleaning_removed(docs_pipe, tmp_path):
+    from ui.chat import _doc_table, add_documents, clean_report, remove_document, upload_folder
+
+    folder = upload_folder() / f"test-report-{tmp_path.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / "notice_page.txt"
+    page.write_text(
+        "首页 > 政务公开 > 通知公告\n绿川县关于做好秋季农业生产的通知\n各乡镇：\n"
+        "今年秋季，全县计划播种小麦12万亩，推广节水灌溉技术。\n绿川县农业农村局\n2025年9月1日\n"
+        "版权所有：绿川县人民政府　备案号：某ICP备12345678号\n",
+        encoding="utf-8",
+    )
+    status, *_ = add_documents(docs_pipe, [str(page)], _Progress())
+    assert "已添加：notice_page.txt（保留" in status and "删除" in status and "⚠" in status
+    row = next(r for r in _doc_table(docs_pipe) if r[0] == "notice_page.txt")
+    assert row[6].endswith("⚠")
+    report = clean_report(docs_pipe, "notice_page.txt")
+    assert "版权所有" in report and "12万亩" not in report  # the footer is listed, the body is not
+    remove_document(docs_pipe, "notice_page.txt")
