@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import shlex
 import sys
@@ -88,8 +89,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         version = store.current_version(s.index_dir).name
         print(json.dumps({"index": str(s.index_dir), "version": version, **m.__dict__}, ensure_ascii=False, indent=1))
         return 0
+    audit, user = _audit(args), getpass.getuser()
     if args.action == "remove":
         _, report = builder.remove(resolve_documents(args.targets, store.read_manifest(s.index_dir)), s.index_dir)
+        for doc_id in report.removed:
+            audit.record(user, "cli", "remove", doc_id)
         print(f"removed {', '.join(report.removed)}; index version {report.version}")
         return 0
     if args.action == "build" and args.if_changed and _index_up_to_date(s, Path(args.docs)):
@@ -101,6 +105,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not docs:
             raise RagError(f"no loadable documents in {args.docs}")
         index = builder.build(docs, s.index_dir, embedder, s.chunk_settings(), s.index_type)
+        for d in docs:
+            if d.doc_id in index.docs:
+                audit.record(user, "cli", "build", d.doc_id, d)
         print(f"indexed {len(index.docs)} documents, {len(index.chunks)} chunks into {s.index_dir} ({index.version})")
         return 0
     # add
@@ -108,12 +115,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not docs:
         raise RagError("none of the files could be loaded")
     _, report = builder.add(docs, s.index_dir, embedder)
+    audit.record_update(user, "cli", docs, report.added, report.replaced)
     for line in report.skipped:
         print(f"skipped: {line}")
     print(
         f"added {report.added or '-'}, replaced {report.replaced or '-'}; index version {report.version or 'unchanged'}"
     )
     return 0
+
+
+def _audit(args: argparse.Namespace):  # -> rag.audit.AuditLog
+    from rag.audit import DEFAULT_AUDIT, AuditLog
+
+    return AuditLog(Path(args.audit) if getattr(args, "audit", None) else DEFAULT_AUDIT)
 
 
 def resolve_documents(targets: list[str], manifest: Manifest) -> list[str]:
@@ -289,6 +303,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     ix.add_argument("--chunk-overlap", type=int, dest="chunk_overlap")
     ix.add_argument("--index-type", choices=["flat", "hnsw"], dest="index_type")
     ix.add_argument("--if-changed", action="store_true", help="build: skip when the index already matches --docs")
+    ix.add_argument("--audit", default=None, help="JSONL log of document changes (default var/audit.jsonl)")
     index_opt(ix)
     ix.set_defaults(func=cmd_index)
 

@@ -33,11 +33,18 @@ def test_add_remove_and_bad_files(index_copy, tmp_path):
     good.write_bytes("某县2026年光伏装机目标为12.5万千瓦。".encode("gb18030"))
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    out = run("index", "add", str(good), str(empty), "--index", str(index_copy))
+    audit = tmp_path / "audit.jsonl"
+    out = run("index", "add", str(good), str(empty), "--index", str(index_copy), "--audit", str(audit))
     assert "新文件.txt" in out.stdout and "empty.txt: file is empty" in out.stderr
-    again = run("index", "add", str(good), "--index", str(index_copy))
+    again = run("index", "add", str(good), "--index", str(index_copy), "--audit", str(audit))
     assert "same content" in again.stdout
-    run("index", "remove", "新文件.txt", "--index", str(index_copy))
+    run("index", "remove", "新文件.txt", "--index", str(index_copy), "--audit", str(audit))
+    rows = [json.loads(x) for x in audit.read_text(encoding="utf-8").splitlines()]
+    assert [(r["action"], r["file"], r["via"]) for r in rows] == [
+        ("add", "新文件.txt", "cli"),
+        ("remove", "新文件.txt", "cli"),
+    ]
+    assert rows[0]["chars_kept"] > 0 and len(rows[0]["sha256"]) == 64 and rows[0]["user"]
     missing = run("index", "remove", "nope.txt", "--index", str(index_copy), check=False)
     assert missing.returncode == 1 and "not in the index" in missing.stderr
 
