@@ -122,8 +122,10 @@ class JsonErrorRoute(APIRoute):
 class BodyLimit:
     """Refuse request bodies over `limit` bytes on paths under `prefix` with a JSON 413, before they are parsed.
 
-    Checks the declared Content-Length and counts what actually arrives, so a
-    chunked upload without a length cannot slip past.
+    A declared Content-Length is checked at once (the server holds a body to
+    its declared length). A body sent without one (chunked) is read here up to
+    the limit and handed on whole, since the framework would turn an error
+    raised while it reads into a 400.
     """
 
     def __init__(
@@ -136,31 +138,34 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.larger.get(scope["path"].rstrip("/"), self.limit)
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
-            return
-        received, started = 0, False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > limit:
                 await self._refuse(send, limit)
+                return
+            await self.app(scope, receive, send)
+            return
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await self._refuse(send, limit)
+                return
+            more = message.get("more_body", False)
+        first = True
+
+        async def replay() -> Message:
+            nonlocal first
+            if first:
+                first = False
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
@@ -174,10 +179,6 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _usage(question: str, answer: str) -> dict[str, int]:
