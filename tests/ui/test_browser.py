@@ -199,17 +199,14 @@ def test_script_in_question_is_shown_as_text(page):
 
 def test_a_document_added_in_one_session_can_be_removed_in_another(page, server, tmp_path):
     """Each session reads the documents list from the index, so a tab opened earlier still sees new documents."""
-    from playwright.sync_api import sync_playwright
-
     doc = tmp_path / "hongshan_notice.txt"
     doc.write_text(
         "红山县关于开展县域商业体系建设的通知\n各乡镇：\n2025年，红山县新建乡镇商贸中心6个，村级便民商店120个。\n",
         encoding="utf-8",
     )
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        other = browser.new_page(viewport={"width": 1400, "height": 950}, locale="zh-CN")
-        other.goto(server.url + "/", wait_until="load")  # opened before the document exists
+    other = page.context.browser.new_page(viewport={"width": 1400, "height": 950}, locale="zh-CN")
+    try:
+        other.goto(server.url + "/", wait_until="load")  # a second session, opened before the document exists
         other.wait_for_selector("#chat")
 
         page.get_by_role("tab", name="文件管理").click()
@@ -217,7 +214,8 @@ def test_a_document_added_in_one_session_can_be_removed_in_another(page, server,
         page.wait_for_timeout(1500)
         page.locator("#add-docs").click()
         page.wait_for_function(
-            "() => (document.querySelector('#doc-status') || {}).innerText?.includes('已添加')", timeout=180_000
+            "() => (document.querySelector('#doc-status') || {}).innerText?.includes('hongshan_notice.txt')",
+            timeout=180_000,
         )
 
         other.get_by_role("tab", name="文件管理").click()
@@ -232,7 +230,8 @@ def test_a_document_added_in_one_session_can_be_removed_in_another(page, server,
             timeout=120_000,
         )
         other.screenshot(path=str(SHOTS / "06_removed_in_other_session.png"))
-        browser.close()
+    finally:
+        other.close()
     assert "hongshan_notice.txt" not in server.pipe.index.docs
     page.get_by_role("tab", name="问答").click()
 
@@ -249,31 +248,30 @@ def _login(browser, url: str, user: str, password: str):
     return pg
 
 
-def test_readers_cannot_change_documents_and_editors_are_audited(auth_server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_readers_cannot_change_documents_and_editors_are_audited(page, auth_server, tmp_path):
     from rag.audit import AuditLog
 
     doc = tmp_path / "yunshui_plan.txt"
     doc.write_text("云水县文旅融合三年行动方案\n到2027年，云水县接待游客突破800万人次。\n", encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        reader = _login(browser, auth_server.url, "rita", "reader-pw")
-        reader.get_by_role("tab", name="文件管理").click()
-        reader.wait_for_selector("#role-note", state="visible")
-        assert reader.locator("#upload").count() == 0 or not reader.locator("#upload").is_visible()
-        assert reader.locator("#remove-doc").count() == 0 or not reader.locator("#remove-doc").is_visible()
-        assert "只读" in reader.locator("#role-note").inner_text()
-        reader.screenshot(path=str(SHOTS / "07_reader_documents.png"))
+    browser = page.context.browser  # each login gets a page of its own, with its own cookies
 
-        editor = _login(browser, auth_server.url, "ed", "editor-pw")
-        editor.get_by_role("tab", name="文件管理").click()
-        editor.locator("#upload input[type=file]").set_input_files(str(doc))
-        editor.wait_for_timeout(1500)
-        editor.locator("#add-docs").click()
-        editor.wait_for_function(
-            "() => (document.querySelector('#doc-status') || {}).innerText?.includes('已添加')", timeout=180_000
-        )
-        browser.close()
+    reader = _login(browser, auth_server.url, "rita", "reader-pw")
+    reader.get_by_role("tab", name="文件管理").click()
+    reader.wait_for_selector("#role-note", state="visible")
+    assert reader.locator("#upload").count() == 0 or not reader.locator("#upload").is_visible()
+    assert reader.locator("#remove-doc").count() == 0 or not reader.locator("#remove-doc").is_visible()
+    assert "只读" in reader.locator("#role-note").inner_text()
+    reader.screenshot(path=str(SHOTS / "07_reader_documents.png"))
+    reader.close()
+
+    editor = _login(browser, auth_server.url, "ed", "editor-pw")
+    editor.get_by_role("tab", name="文件管理").click()
+    editor.locator("#upload input[type=file]").set_input_files(str(doc))
+    editor.wait_for_timeout(1500)
+    editor.locator("#add-docs").click()
+    editor.wait_for_function(
+        "() => (document.querySelector('#doc-status') || {}).innerText?.includes('已添加')", timeout=180_000
+    )
+    editor.close()
     rows = [a for a in AuditLog(auth_server.audit).read() if a["file"] == "yunshui_plan.txt"]
     assert [(a["action"], a["via"], a["user"]) for a in rows] == [("add", "chat", "ed")]
