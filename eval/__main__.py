@@ -1,4 +1,4 @@
-"""python -m eval {run,score,cmrc,rgb,bench,ablate}: every command writes files into --out and prints a short table."""
+"""python -m eval {run,score,split,cmrc,rgb,bench,ablate}: every command writes files into --out and prints a short table."""
 
 from __future__ import annotations
 
@@ -88,6 +88,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         meta = {"index": str(settings.index_dir), "indexed": indexed, "limit": args.limit, "split": args.split}
         print_headline(write_headline(out, summaries, {**meta, **overrides(args)}))
         print(f"\nwrote {out / 'summary.json'}, {out / 'report.md'}, and one folder per dataset")
+    return 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    import json
+
+    from eval.dataset import load_dataset
+    from eval.split import SEED, TEST_SHARE, assign_splits, counts, split_checksum
+
+    path = Path(args.dataset)
+    load_dataset(path)  # the same validation as every other command
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    new = [r["id"] for r in rows if not r.get("split")]
+    assigned = assign_splits(rows)
+    for r in rows:
+        r["split"] = assigned[str(r["id"])]
+    table = [{"_name": k, **v, "n": v["tune"] + v["test"]} for k, v in counts(rows).items()]
+    from eval.report import console_table
+
+    print(console_table(table, ["n", "tune", "test"], "stratum"))
+    n_test = sum(r["split"] == "test" for r in rows)
+    print(f"\n{n_test} of {len(rows)} test (seed {SEED}, share {TEST_SHARE}); {len(new)} newly assigned")
+    print(f"test-id checksum {split_checksum(rows)}")
+    if new and args.write:
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"wrote {path}")
+    elif new:
+        print("dry run: add --write to store the new splits")
     return 0
 
 
@@ -189,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answers", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("split", help="show a dataset's tune/test split; --write assigns rows that have none")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--write", action="store_true", help="store splits for rows without one (others never change)")
+    p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("cmrc", help="CMRC 2018 dev as open retrieval over all 848 paragraphs")
     common(p, dataset=False, sampled=True)

@@ -63,3 +63,22 @@ def test_procedure_keeps_existing_splits_and_is_deterministic():
 
 def test_extra_set_is_all_test():
     assert {r["split"] for r in rows(EXTRA)} == {"test"}
+
+
+def test_split_command_assigns_only_new_rows(tmp_path, capsys):
+    from eval.__main__ import main
+
+    dev = rows(DEV)
+    new = {**dev[0], "id": "dev-new-1"}
+    del new["split"]
+    path = tmp_path / "dev.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [*dev, new]), encoding="utf-8")
+    assert main(["split", "--dataset", str(path)]) == 0
+    assert "1 newly assigned" in capsys.readouterr().out and "split" not in rows(path)[-1]  # dry run
+    assert main(["split", "--dataset", str(path), "--write"]) == 0
+    after = rows(path)
+    assert after[-1]["split"] == "test"  # ceil(0.4 × 1): a batch of one is test
+    assert [r["split"] for r in after[:-1]] == [r["split"] for r in dev]
+    assert f"test-id checksum {DEV_TEST_CHECKSUM}" in (
+        main(["split", "--dataset", str(DEV)]) or capsys.readouterr().out
+    )
