@@ -95,6 +95,7 @@ def cmd_split(args: argparse.Namespace) -> int:
     import json
 
     from eval.dataset import load_dataset
+    from eval.report import console_table
     from eval.split import SEED, TEST_SHARE, assign_splits, counts, split_checksum
 
     path = Path(args.dataset)
@@ -105,8 +106,6 @@ def cmd_split(args: argparse.Namespace) -> int:
     for r in rows:
         r["split"] = assigned[str(r["id"])]
     table = [{"_name": k, **v, "n": v["tune"] + v["test"]} for k, v in counts(rows).items()]
-    from eval.report import console_table
-
     print(console_table(table, ["n", "tune", "test"], "stratum"))
     n_test = sum(r["split"] == "test" for r in rows)
     print(f"\n{n_test} of {len(rows)} test (seed {SEED}, share {TEST_SHARE}); {len(new)} newly assigned")
