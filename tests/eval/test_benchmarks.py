@@ -80,7 +80,8 @@ def test_cmrc_loader_counts():
 @needs_bench
 @pytest.mark.slow
 def test_cmrc_retrieval_only_smoke(tmp_path, capsys):
-    # builds the 848-paragraph index once (1-3 min) into the eval cache; later runs reuse it
+    # builds the 848-paragraph index once into the eval cache (1-3 min idle, 29 min on 2 busy cores: over the
+    # 900 s test timeout, so run `python -m eval cmrc --retrieval-only --sample 20` first); later runs reuse it
     out = tmp_path / "cmrc"
     assert main(["cmrc", "--out", str(out), "--sample", "20", "--seed", "3", "--retrieval-only"]) == 0
     s = json.loads((out / "summary.json").read_text("utf-8"))
