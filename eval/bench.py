@@ -63,7 +63,7 @@ def run(
         rows = []
         for q in tqdm(questions, desc="answering", unit="q"):
             raw, answer = "", None
-            for ev in pipe.stream(q.question, qid=q.id):
+            for ev in pipe.stream(q.question, q.history_pairs() or None, qid=q.id):
                 if ev.kind == "answer":
                     answer, raw = ev.data, ev.extra.get("raw", "")
             assert answer is not None

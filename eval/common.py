@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import time
@@ -44,9 +45,37 @@ def overrides(args: Any) -> dict[str, Any]:
     return {k: getattr(args, k) for k in SETTING_FLAGS if getattr(args, k, None) is not None}
 
 
+def shared_dir() -> Path:
+    """$RAG_SHARED, else ../shared next to the repo: the benchmarks and corpus-extra live there."""
+    return Path(os.environ.get("RAG_SHARED") or (REPO.parent / "shared"))
+
+
 def benchmarks_dir(explicit: str | None = None) -> Path:
-    """--benchmarks, else $RAG_BENCHMARKS, else ../shared/benchmarks next to the repo."""
-    return Path(explicit or os.environ.get("RAG_BENCHMARKS") or (REPO.parent / "shared" / "benchmarks"))
+    """--benchmarks, else $RAG_BENCHMARKS, else <shared>/benchmarks (see shared_dir)."""
+    return Path(explicit or os.environ.get("RAG_BENCHMARKS") or (shared_dir() / "benchmarks"))
+
+
+def extra_docs_dir() -> Path:
+    """The laws of corpus-extra (another genre, see its README.md): <shared>/corpus-extra."""
+    return shared_dir() / "corpus-extra"
+
+
+def extra_doc_files() -> list[Path]:
+    """The corpus-extra documents (its README.md is not a document); [] when the folder is missing."""
+    from rag.load import iter_dir
+
+    folder = extra_docs_dir()
+    if not folder.is_dir():
+        return []
+    return [p for p in iter_dir(folder) if p.name.lower() != "readme.md"]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def cache_root() -> Path:
@@ -54,6 +83,17 @@ def cache_root() -> Path:
         os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "zh-policy-rag"
     )
     return Path(base) / "eval"
+
+
+def sample(items: list[Any], n: int | None, seed: int) -> list[Any]:
+    """n items drawn with a fixed seed over the whole list (kept in file order); all of them when n is None or
+    not smaller than the list. The first n of a file are not a sample: they share an article or a topic."""
+    import random
+
+    if not n or n >= len(items):
+        return list(items)
+    picked = sorted(random.Random(seed).sample(range(len(items)), n))
+    return [items[i] for i in picked]
 
 
 def peak_rss_mb() -> float:
@@ -73,8 +113,11 @@ def timer() -> Iterator[Callable[[], float]]:
     box.append((time.perf_counter() - t0) * 1000)
 
 
-def build_corpus_index(root: Path, docs_dir: Path, embedder_spec: str, chunk_size: int, chunk_overlap: int) -> float:
-    """Build an index of a document folder with the project's own loader and builder; returns seconds taken."""
+def build_corpus_index(
+    root: Path, docs_dir: Path | list[Path], embedder_spec: str, chunk_size: int, chunk_overlap: int, index_type="flat"
+) -> float:
+    """Build an index of a document folder (or a list of files) with the project's own loader and builder;
+    returns seconds taken."""
     from index import builder
     from index.embed import load_embedder
     from rag.chunk import ChunkSettings
@@ -82,9 +125,48 @@ def build_corpus_index(root: Path, docs_dir: Path, embedder_spec: str, chunk_siz
     from rag.load import iter_dir
 
     t0 = time.perf_counter()
-    docs = [prepare_file(p) for p in iter_dir(docs_dir)]
-    builder.build(docs, root, load_embedder(embedder_spec), ChunkSettings(chunk_size, chunk_overlap))
+    paths = iter_dir(docs_dir) if isinstance(docs_dir, Path) else list(docs_dir)
+    docs = [prepare_file(p) for p in paths]
+    builder.build(docs, root, load_embedder(embedder_spec), ChunkSettings(chunk_size, chunk_overlap), index_type)
     return time.perf_counter() - t0
+
+
+def index_key(files: list[Path], settings: Settings) -> str:
+    """Cache key of an index: every document's name and content, the chunking/embedding settings, the index
+    format and the fingerprint of the code that turns files into chunks (index.builder.prep_version)."""
+    from index import store
+    from index.builder import prep_version
+
+    h = hashlib.sha256()
+    for p in sorted(files, key=lambda p: p.name):
+        h.update(f"{p.name}\0{file_sha256(p)}\n".encode())
+    parts = [settings.embedder, settings.chunk_size, settings.chunk_overlap, settings.index_type]
+    h.update(repr((*parts, store.FORMAT_VERSION, prep_version())).encode())
+    return h.hexdigest()[:16]
+
+
+def eval_index(settings: Settings, with_extra: bool = True) -> tuple[Path, list[str]]:
+    """The evaluation index: the bundled corpus plus the corpus-extra laws, cached under the eval cache and keyed
+    on the content of all files (index_key), built when missing. Returns (folder, indexed file names)."""
+    from rag.errors import RagError
+    from rag.load import iter_dir
+
+    files = list(iter_dir(settings.docs_dir))
+    if with_extra:
+        extra = extra_doc_files()
+        if not extra:
+            raise RagError(
+                f"{extra_docs_dir()}: no corpus-extra documents; set RAG_SHARED to the shared folder "
+                "(the one holding corpus-extra/ and benchmarks/)"
+            )
+        files += extra
+    root = cache_root() / f"index-{index_key(files, settings)}"
+    if not (root / "CURRENT").exists():
+        print(f"building the evaluation index of {len(files)} files at {root}")
+        build_corpus_index(
+            root, files, settings.embedder, settings.chunk_size, settings.chunk_overlap, settings.index_type
+        )
+    return root, sorted(p.name for p in files)
 
 
 def ensure_index(index_dir: Path, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from rag.jsonl import parse_jsonl
 
 QType = Literal["fact", "number", "list", "multi_doc", "summary", "unanswerable"]
 QLang = Literal["zh-Hans", "zh-Hant", "en"]
+QSplit = Literal["tune", "test"]
 
 
 class DatasetError(ValueError):
@@ -31,6 +32,9 @@ class Question(BaseModel):
     must_include_alt: list[list[str]] | None = None
     doc: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
+    # earlier turns of a conversation, oldest first: [question, answer] pairs (a follow-up question)
+    history: list[tuple[str, str]] = Field(default_factory=list)
+    split: QSplit | None = None
 
     model_config = {"extra": "allow"}
 
@@ -49,12 +53,23 @@ class Question(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Question:
+        for i, (q, _a) in enumerate(self.history):
+            if not q.strip():
+                raise ValueError(f"history[{i}]: the earlier question is empty")
         if self.must_include_alt is not None and len(self.must_include_alt) != len(self.must_include):
             raise ValueError(
                 f"must_include_alt has {len(self.must_include_alt)} entries but must_include has "
                 f"{len(self.must_include)}: they are parallel lists"
             )
         return self
+
+    @property
+    def group(self) -> str:
+        """ "followup" for a question asked after earlier turns, else "single"."""
+        return "followup" if self.history else "single"
+
+    def history_pairs(self) -> list[tuple[str, str]]:
+        return [(q, a) for q, a in self.history]
 
     @property
     def answerable(self) -> bool:

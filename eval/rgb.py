@@ -8,6 +8,10 @@ pipeline), prompt (`answer_messages`), missing-place guard and grounding
 (`ground`) are applied, so this measures the answering half of the real system.
 The dense-similarity refusal floor is not applied (it needs retrieval scores).
 
+--sample N (or --limit N) asks N questions drawn with --seed over all 300, not
+the first N; the passage mix has its own fixed seed (42), so a question gets
+the same passages whichever sample it is in.
+
 Accuracy follows RGB's checker: every item of `answer` must occur in the
 output; an item that is itself a list is a set of alternatives (any one).
 """
@@ -23,7 +27,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.common import benchmarks_dir, peak_rss_mb
+from eval.common import benchmarks_dir, peak_rss_mb, sample
 from eval.metrics import mean, percentile
 from eval.normalize import norm_answer
 from eval.report import bar_plot, console_table, md_table
@@ -119,13 +123,15 @@ def run(
     settings: Any = None,
     bench: str | None = None,
     seed: int = 42,
+    sample_seed: int = 0,
 ) -> dict[str, Any]:
     from rag.config import Settings
     from rag.generate import load_generator
 
     s = settings or Settings()
     items = load(benchmarks_dir(bench) / "rgb" / "zh_refine.json")
-    items = items[:limit] if limit else items
+    n_all = len(items)
+    items = sample(items, limit, sample_seed)
     gen = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed)
     rates = list(noise_rates if noise_rates is not None else NOISE_RATES)
     if rejection and 1.0 not in rates:
@@ -149,7 +155,14 @@ def run(
                 rows.append(row)
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 f.flush()
-    summary: dict[str, Any] = {"n_questions": len(items), "context_tokens": s.context_tokens, "by_noise": {}}
+    summary: dict[str, Any] = {
+        "n_questions": len(items),
+        "sample": "all" if len(items) == n_all else f"{len(items)} of {n_all}, seed {sample_seed}",
+        "seed": sample_seed,
+        "passage_seed": seed,
+        "context_tokens": s.context_tokens,
+        "by_noise": {},
+    }
     for rate in rates:
         rs = [r for r in rows if r["noise"] == rate]
         summary["by_noise"][f"{rate:.1f}"] = {
@@ -175,7 +188,8 @@ def _report(out: Path, summary: dict[str, Any]) -> None:
     lines = [
         "# RGB (zh_refine): noise robustness and negative rejection",
         "",
-        f"{summary['n_questions']} questions, 5 passages each; prompt budget {summary['context_tokens']} tokens.",
+        f"{summary['n_questions']} questions ({summary['sample']}), 5 passages each (passage seed "
+        f"{summary['passage_seed']}); prompt budget {summary['context_tokens']} tokens.",
         "`accuracy`: the final (grounded) answer holds every gold item (a nested list = alternatives), refusals count "
         "as wrong; `raw_accuracy`: the same on the model's raw output before grounding; `refused`: share refused. "
         "At noise 1.0 all passages are negative and `refused` is the rejection rate.",

@@ -1,5 +1,7 @@
 """Run the real pipeline over a dataset, writing answers in the CLI JSON shape, then score them.
 
+Follow-up questions are asked with their `history` (earlier [question, answer]
+turns), exactly as the chat and the batch CLI pass a conversation.
 Answers are written line by line as they come, so an interrupted run keeps
 what it has and can be scored with `python -m eval score`.
 """
@@ -16,18 +18,22 @@ from eval.dataset import Question
 from rag.config import Settings
 
 
-def answer_all(questions: list[Question], settings: Settings, out_path: Path, warmup: bool = True) -> Path:
+def answer_all(
+    questions: list[Question], settings: Settings, out_path: Path, warmup: bool = True, pipe: Any = None
+) -> Path:
+    """Answer every question with `pipe` (a new Pipeline for `settings` when None) into out_path."""
     from rag.errors import QuestionError
     from rag.pipeline import Pipeline
 
-    pipe = Pipeline(settings)
-    if warmup:
-        pipe.warmup()
+    if pipe is None:
+        pipe = Pipeline(settings)
+        if warmup:
+            pipe.warmup()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("w", encoding="utf-8") as f:
         for q in tqdm(questions, desc="answering", unit="q"):
             try:
-                record: dict[str, Any] = pipe.ask(q.question, qid=q.id).to_json()
+                record: dict[str, Any] = pipe.ask(q.question, q.history_pairs() or None, qid=q.id).to_json()
             except QuestionError as exc:
                 record = {"id": q.id, "question": q.question, "error": str(exc)}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -70,6 +70,8 @@ def score_question(q: Question, rec: dict[str, Any] | None) -> Row:
         "id": q.id,
         "type": q.type,
         "lang": q.lang,
+        "split": q.split,
+        "group": q.group,
         "answerable": q.answerable,
         "hit_rank": rank,
         "keyfact": keyfact(q, answer),
@@ -121,21 +123,42 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
     return out
 
 
-def score(questions: list[Question], answers: dict[str, dict[str, Any]]) -> tuple[list[Row], dict[str, Any]]:
-    rows = [score_question(q, answers.get(q.id)) for q in questions]
+BREAKDOWNS = ("type", "lang", "group", "split")
+
+
+def summarize_groups(rows: list[Row]) -> dict[str, Any]:
+    """The headline metrics plus one summary per question type, script, group (single/followup) and split."""
     summary = summarize(rows)
-    for field in ("type", "lang"):
+    for field in BREAKDOWNS:
         groups: dict[str, list[Row]] = defaultdict(list)
         for r in rows:
-            groups[r[field]].append(r)
+            if r.get(field) is not None:
+                groups[r[field]].append(r)
         summary[f"by_{field}"] = {k: summarize(v) for k, v in sorted(groups.items())}
+    for split, part in summary["by_split"].items():  # follow-ups within each split, for the headline
+        followups = [r for r in rows if r.get("split") == split and r.get("group") == "followup"]
+        if followups:
+            part["by_group"] = {"followup": summarize(followups)}
+    return summary
+
+
+def score(questions: list[Question], answers: dict[str, dict[str, Any]]) -> tuple[list[Row], dict[str, Any]]:
+    rows = [score_question(q, answers.get(q.id)) for q in questions]
+    summary = summarize_groups(rows)
     extra = sorted(set(answers) - {q.id for q in questions})
     summary["answers_without_question"] = len(extra)
     return rows, summary
 
 
-def write_results(out_dir: Path, rows: list[Row], summary: dict[str, Any], meta: dict[str, Any] | None = None) -> None:
-    """results.jsonl, summary.json and report.md (with plots) in out_dir."""
+def write_results(
+    out_dir: Path,
+    rows: list[Row],
+    summary: dict[str, Any],
+    meta: dict[str, Any] | None = None,
+    per_split: bool = True,
+) -> None:
+    """results.jsonl, summary.json and report.md (with plots) in out_dir, and the same per split in
+    out_dir/split-tune/ and out_dir/split-test/ when the questions carry a split."""
     from eval.report import write_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -146,3 +169,7 @@ def write_results(out_dir: Path, rows: list[Row], summary: dict[str, Any], meta:
         summary = {**summary, "meta": meta}
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     write_report(out_dir, rows, summary)
+    for split in sorted({r["split"] for r in rows if r.get("split")} if per_split else ()):
+        part = [r for r in rows if r.get("split") == split]
+        sub = summarize_groups(part)
+        write_results(out_dir / f"split-{split}", part, sub, {**(meta or {}), "split": split}, per_split=False)

@@ -215,6 +215,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_history(history: object, where: str) -> None:
+    """A batch line's optional `history`: a list of [question, answer] pairs of strings, oldest first."""
+    if history is None:
+        return
+    ok = isinstance(history, list) and all(
+        isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in history
+    )
+    if not ok:
+        raise RagError(f"{where}: 'history' must be a list of [question, answer] pairs of strings, oldest first")
+
+
+def _history(history: list | None) -> list[tuple[str, str]] | None:
+    return [(q, a) for q, a in history] if history else None
+
+
 def _batch(pipe, path: Path, out_path: Path | None) -> int:
     from tqdm import tqdm
 
@@ -227,13 +242,14 @@ def _batch(pipe, path: Path, out_path: Path | None) -> int:
     for n, row in parse_jsonl(path.read_text(encoding="utf-8").splitlines(), str(path), RagError):
         if not isinstance(row, dict) or "id" not in row or "question" not in row:
             raise RagError(f"{path}:{n}: each line needs at least 'id' and 'question'")
+        _check_history(row.get("history"), f"{path}:{n}")
         rows.append(row)
     out = out_path.open("w", encoding="utf-8") if out_path else sys.stdout
     failures = 0
     try:
         for row in tqdm(rows, desc="answering", unit="q", disable=out is sys.stdout):
             try:
-                record = pipe.ask(str(row["question"]), qid=str(row["id"])).to_json()
+                record = pipe.ask(str(row["question"]), _history(row.get("history")), qid=str(row["id"])).to_json()
             except QuestionError as exc:
                 failures += 1
                 record = {"id": str(row["id"]), "question": str(row["question"]), "error": str(exc)}

@@ -1,4 +1,4 @@
-"""Sanity checks for the hand-written evaluation dev set (eval/data/dev.jsonl)."""
+"""Sanity checks for the hand-written evaluation dev set (eval/data/dev.jsonl); its split: test_split.py."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ KEYS = {
     "must_include_alt": list,
     "doc": list,
     "evidence": list,
+    "split": str,
 }
+OPTIONAL = {"history": list}  # two-turn conversations only
 LANGS = {"zh-Hans", "zh-Hant", "en"}
 TYPES = {"fact", "number", "list", "multi_doc", "summary", "unanswerable"}
 
@@ -56,11 +58,33 @@ def test_mix_has_enough_unanswerable():
     assert sum(row["type"] == "unanswerable" for row in ROWS) >= 10
 
 
+def test_followups_spread_over_the_corpus_and_scripts():
+    followups = [row for row in ROWS if row.get("history")]
+    assert len(followups) >= 15
+    assert {row["lang"] for row in followups} == LANGS
+    assert len({name for row in followups for name in row["doc"]}) >= 4
+
+
+def test_dataset_loads_with_the_eval_loader():
+    from eval.dataset import load_dataset
+
+    questions = load_dataset(DEV)
+    assert len(questions) == len(ROWS)
+    assert sum(q.group == "followup" for q in questions) == sum(bool(r.get("history")) for r in ROWS)
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.get("id", "?") for row in ROWS])
 def test_row(row):
-    assert set(row) == set(KEYS), f"keys differ: {sorted(set(row) ^ set(KEYS))}"
-    for key, typ in KEYS.items():
-        assert isinstance(row[key], typ), f"{key} should be {typ.__name__}"
+    assert set(KEYS) <= set(row) <= set(KEYS) | set(OPTIONAL), f"keys differ: {sorted(set(row) ^ set(KEYS))}"
+    for key, typ in {**KEYS, **OPTIONAL}.items():
+        if key in row:
+            assert isinstance(row[key], typ), f"{key} should be {typ.__name__}"
+    assert row["split"] in ("tune", "test")
+    if "history" in row:
+        assert row["history"], "history, when present, holds at least one earlier turn"
+        for turn in row["history"]:
+            assert isinstance(turn, list) and len(turn) == 2, "a turn is [question, answer]"
+            assert all(isinstance(x, str) and x.strip() for x in turn)
     assert row["question"].strip() and row["answer"].strip()
     assert row["lang"] in LANGS
     assert row["type"] in TYPES

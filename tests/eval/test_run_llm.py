@@ -37,3 +37,57 @@ def test_eval_run_on_three_questions(index_dir, tmp_path, capsys):
     assert summary["by_type"]["fact"]["hit@5"] == 1.0
     assert summary["n"] == 3 and summary["total_p50_ms"] > 0
     assert "wrote" in capsys.readouterr().out
+
+
+DEV_LIKE = [
+    {
+        "id": "d1",
+        "question": "潍坊每年开展市级融链固链相关活动多少次以上？",
+        "lang": "zh-Hans",
+        "type": "number",
+        "answer": "10次以上",
+        "must_include": ["10次"],
+        "doc": ["002_78ad54bd58fc9a9e.txt"],
+        "evidence": ["每年开展市级融链固链相关活动10次以上"],
+        "split": "tune",
+    },
+    {
+        "id": "d2",
+        "question": "那工业技改项目呢？",
+        "lang": "zh-Hans",
+        "type": "number",
+        "answer": "600项以上",
+        "must_include": ["600项"],
+        "doc": ["002_78ad54bd58fc9a9e.txt"],
+        "evidence": ["年均滚动实施工业技改项目600项以上"],
+        "history": [["潍坊年均完成工业技改投资多少？", "年均完成工业技改投资480亿元以上[1]。"]],
+        "split": "test",
+    },
+]
+OTHER = [
+    {"id": "o1", "question": "烟台市2025年县域经济目标是多少？", "lang": "zh-Hans", "type": "unanswerable",
+     "answer": "", "must_include": [], "doc": [], "evidence": [], "split": "test"},
+]  # fmt: skip
+
+
+@pytest.mark.llm
+def test_eval_run_two_datasets_reports_splits_and_followups(index_dir, tmp_path, capsys):
+    paths = []
+    for name, rows in (("devlike", DEV_LIKE), ("other", OTHER)):
+        paths.append(tmp_path / f"{name}.jsonl")
+        paths[-1].write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["run", "--dataset", str(paths[0]), "--dataset", str(paths[1]), "--out", str(out), "--index", str(index_dir)]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert set(summary["headline"]) == {"devlike · test", "devlike · test · followup", "other · test"}
+    assert set(summary["tune"]) == {"devlike · tune"}
+    assert summary["headline"]["devlike · test · followup"]["n"] == 1
+    for name in ("devlike", "other"):
+        for f in ("answers.jsonl", "results.jsonl", "summary.json", "report.md", "split-test/report.md"):
+            assert (out / name / f).is_file(), (name, f)
+    assert (out / "devlike" / "split-tune" / "scores_by_lang.png").is_file()
+    assert (out / "report.md").is_file() and (out / "headline.png").is_file()
+    answers = [json.loads(x) for x in (out / "devlike" / "answers.jsonl").read_text("utf-8").splitlines()]
+    assert [a["id"] for a in answers] == ["d1", "d2"] and all("error" not in a for a in answers)
+    assert "test split (headline)" in capsys.readouterr().out

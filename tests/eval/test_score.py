@@ -108,3 +108,62 @@ def test_missing_answer_counts_as_error(tmp_path):
     rows, summary = score(questions, {a["id"]: a for a in ANSWERS if a["id"] != "n1"})
     assert summary["n_errors"] == 1
     assert next(r for r in rows if r["id"] == "n1")["keyfact"] == 0.0
+
+
+def test_splits_and_followups_are_reported_apart(tmp_path):
+    """Per split and per group (followup) summaries, a folder per split, and no test question listed by id."""
+    split_of = {"n1": "tune", "n2": "test", "u1": "test", "n3": "tune"}
+    history = [["寿光市2025年的GDP目标是多少？", "1100亿元以上[1]。"]]
+    rows = [{**r, "split": split_of[r["id"]], **({"history": history} if r["id"] == "n2" else {})} for r in DATASET]
+    ds = tmp_path / "dataset.jsonl"
+    ds.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    ans = tmp_path / "answers.jsonl"
+    ans.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in ANSWERS) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["score", "--dataset", str(ds), "--answers", str(ans), "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["by_split"]["tune"]["n"] == 2 and s["by_split"]["test"]["n"] == 2
+    assert s["by_split"]["test"]["keyfact"] == 0.5 and s["by_split"]["tune"]["keyfact"] == 0.5
+    assert s["by_group"]["followup"] == {**s["by_group"]["followup"], "n": 1, "keyfact": 0.5}
+    assert s["by_group"]["single"]["n"] == 3
+    assert {"by_type", "by_lang"} <= set(s)  # the old breakdowns stay
+    for split in ("tune", "test"):
+        sub = json.loads((out / f"split-{split}" / "summary.json").read_text(encoding="utf-8"))
+        assert sub["n"] == 2 and sub["meta"]["split"] == split and set(sub["by_split"]) == {split}
+        assert (out / f"split-{split}" / "report.md").is_file()
+        assert (out / f"split-{split}" / "scores_by_type.png").is_file()
+        assert not (out / f"split-{split}" / f"split-{split}").exists()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## By split" in report and "## Follow-ups" in report
+    assert "`n3`" in report  # a tune question that did not score fully is listed
+    assert "`n2`" not in report and "2 test-split questions are not listed" in report
+    test_report = (out / "split-test" / "report.md").read_text(encoding="utf-8")
+    assert "`n2`" not in test_report and "沂水縣" not in test_report
+
+
+def test_headline_of_several_datasets(tmp_path, capsys):
+    """The multi-dataset summary: test split of every dataset first (with its follow-ups), tune for reference."""
+    from eval.dataset import parse_lines
+    from eval.headline import print_headline, write_headline
+    from eval.score import score
+
+    split_of = {"n1": "tune", "n2": "test", "u1": "test", "n3": "test"}
+    history = [["寿光市2025年的GDP目标是多少？", "1100亿元以上[1]。"]]
+    rows = [{**r, "split": split_of[r["id"]], **({"history": history} if r["id"] == "n3" else {})} for r in DATASET]
+    answers = {a["id"]: a for a in ANSWERS}
+    _, dev = score(parse_lines([json.dumps(r, ensure_ascii=False) for r in rows]), answers)
+    only_test = [{**r, "split": "test"} for r in DATASET if r["id"] in ("n1", "u1")]
+    _, extra = score(parse_lines([json.dumps(r, ensure_ascii=False) for r in only_test]), answers)
+    result = write_headline(tmp_path, {"dev": dev, "extra": extra}, {"index": "x", "indexed": ["a.txt", "b.txt"]})
+    assert list(result["headline"]) == ["dev · test", "dev · test · followup", "extra · test"]
+    assert result["headline"]["dev · test"]["n"] == 3 and result["headline"]["extra · test"]["n"] == 2
+    assert result["headline"]["dev · test · followup"]["keyfact"] == 0.0
+    assert list(result["tune"]) == ["dev · tune"]
+    saved = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert saved["headline"] == result["headline"] and set(saved["datasets"]) == {"dev", "extra"}
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert report.index("## Headline: test split") < report.index("## Tune split")
+    assert "[test](dev/split-test/report.md)" in report and "Index: 2 files" in report
+    assert (tmp_path / "headline.png").read_bytes()[:4] == b"\x89PNG"
+    print_headline(result)
+    assert "test split (headline)" in capsys.readouterr().out

@@ -144,3 +144,39 @@ def test_batch_bad_lines(index_dir, tmp_path):
 def test_bad_question_is_a_clear_error(index_dir, question, message):
     proc = run("ask", question, "--index", str(index_dir), check=False)
     assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "寿光市的目标是什么？",  # a string, not a list of turns
+        [["寿光市的目标是什么？"]],  # a turn without its answer
+        [["寿光市的目标是什么？", 1100]],  # an answer that is not text
+        [{"question": "寿光市的目标是什么？", "answer": "1100亿元"}],
+    ],
+)
+def test_batch_bad_history_is_a_clear_error(index_dir, tmp_path, history):
+    bad = tmp_path / "bad.jsonl"
+    rows = [{"id": "a", "question": "青岛市呢？"}, {"id": "b", "question": "那青州市呢？", "history": history}]
+    bad.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    proc = run("ask", "--batch", str(bad), "--index", str(index_dir), check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "bad.jsonl:2: 'history' must be a list of [question, answer] pairs" in proc.stderr
+
+
+@pytest.mark.llm
+def test_batch_passes_history(index_dir, tmp_path):
+    """A follow-up line carries its conversation, as `Pipeline.ask(question, history=...)` takes it."""
+    batch = tmp_path / "in.jsonl"
+    row = {
+        "id": "f",
+        "question": "那临朐县呢？",
+        "history": [["寿光市2025年的GDP目标是多少？", "力争到2025年，寿光市GDP完成1100亿元以上[1]。"]],
+    }
+    batch.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    run("ask", "--batch", str(batch), "--out", str(out), "--index", str(index_dir))
+    (record,) = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert record["id"] == "f" and "error" not in record and record["passages"]
+    # the earlier turn's subject (a GDP target) reached retrieval: a passage holds 临朐县's target
+    assert any("临朐县" in p["text"] and "500亿元" in p["text"] for p in record["passages"])
