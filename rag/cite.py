@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from rag.metadata import DOC_NUMBER
 from rag.script import Lang, to_simplified
-from rag.select import ContextPassage, split_sentences
+from rag.select import ContextPassage, header_for, split_sentences
 
 REFUSAL = {
     "zh-Hans": "资料中没有找到这个问题的答案。",
@@ -54,18 +54,28 @@ def drop_invalid_citations(text: str, valid: set[int]) -> str:
     return re.sub(r"\[(\d+)\]", lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
 
 
+_BUT = re.compile(r"[，,；;]\s*(?:但|但是|不过|而|却|仍|however|but|yet)|^(?:但|但是|不过|however|but)", re.I)
+
+
 def is_model_refusal(text: str) -> bool:
-    """A reply that opens by saying the sources lack the answer ("潍坊：7000亿元；衢州：未提及" is a partial answer)."""
+    """A reply that says the sources lack the answer, and nothing else.
+
+    A partial answer is not a refusal: a figure before the phrase
+    ("潍坊：7000亿元；衢州：未提及"), or a cited statement after a contrast
+    ("没有明确具体时限，但要求尽快落实[1]": the sources do say something).
+    """
     body = re.sub(r"\[\d+\]", "", text).strip()
     m = _MODEL_REFUSAL.search(body[:80])
-    return bool(m) and not re.search(r"\d", body[: m.start()]) and len(body) < 120
+    if not m or re.search(r"\d", body[: m.start()]) or len(body) >= 120:
+        return False
+    return not (_BUT.search(body[m.end() :]) and cited_numbers(text))
 
 
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")
 _BOUNDARY = re.compile(r"[。！？!?；;\n](?:\s*\[\d+\])*|(?<=[a-z)\]])\.(?:\s*\[\d+\])*(?=\s|$)")
 
 
-def _sentences(text: str) -> list[str]:
+def answer_sentences(text: str) -> list[str]:
     """The answer cut after each sentence end and the citations that follow it; joined, they give the text back."""
     cuts = [0, *(m.end() for m in _BOUNDARY.finditer(text)), len(text)]
     return [text[a:b] for a, b in itertools.pairwise(cuts)]
@@ -83,7 +93,7 @@ def recite(text: str, context: list[ContextPassage]) -> str:
     if len(texts) < 2:
         return text
     out = []
-    for seg in _sentences(text):
+    for seg in answer_sentences(text):
         cited = [int(n) for n in re.findall(r"\[(\d+)\]", seg) if int(n) in texts]
         body = to_simplified(re.sub(r"\[\d+\]", "", seg))
         if not cited or len(body.strip()) < 4:
@@ -121,7 +131,7 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     asked_text = to_simplified(re.sub(r"\d", "", question))
     texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
     out = []
-    for seg in _sentences(text):
+    for seg in answer_sentences(text):
         body = to_simplified(seg)
         if len(body.strip()) < 2:
             out.append(seg)
@@ -208,10 +218,13 @@ def strip_list_markers(text: str) -> str:
     return _ITEM_NUMBER.sub("", text)
 
 
-def unsupported_numbers(answer: str, sources: str, question: str = "") -> list[str]:
-    """Figures in the answer that appear nowhere in the sources or the question (citation markers excluded)."""
+def unsupported_numbers(answer: str, sources: str) -> list[str]:
+    """Figures in the answer that appear nowhere in the sources (citation markers and list numbers excluded).
+
+    The question is not evidence: a figure the asker supplied ("是不是120家？")
+    and the model repeated would otherwise vouch for itself.
+    """
     body = strip_list_markers(re.sub(r"\[\d+\]", "", answer))
-    sources = sources + "\n" + question
     src_values = _values(to_simplified(sources))
     src_text = re.sub(r"[,\s]", "", sources)
     missing = []
@@ -317,6 +330,8 @@ _RATE_Q = re.compile(r"增长|增速|比重|占比|比例|百分|growth|rate|sha
 _COUNT_UNIT = re.compile(
     r"\d\s*(?:万|亿|million|billion|thousand)?\s*(?:人次|人|家|个|项|座|所|户|名|visitors|people|persons|firms|companies)"
 )
+# The question itself asks for a count ("多少家企业获得投资"): a count is the right answer.
+_COUNT_Q = re.compile(r"(?:多少|几)\s*(?:万|亿)?\s*(?:人次|人|家|个|项|座|所|户|名|批|类)|how many|number of", re.I)
 _MONEY_UNIT = re.compile(r"\d\s*(?:万|亿)?\s*元|yuan|RMB|CNY", re.I)
 
 
@@ -328,7 +343,7 @@ def wrong_quantity(question: str, answer: str) -> bool:
     """
     q = to_simplified(question)
     body = re.sub(r"\[\d+\]", "", to_simplified(answer))
-    if not _MONEY_Q.search(q) or _RATE_Q.search(q):
+    if not _MONEY_Q.search(q) or _RATE_Q.search(q) or _COUNT_Q.search(q):
         return False
     return bool(_COUNT_UNIT.search(body)) and not _MONEY_UNIT.search(body)
 
@@ -354,10 +369,23 @@ def fix_wan_kilowatt(answer: str, sources: str) -> str:
 
 
 @dataclass
+class Check:
+    """One named answer check: its outcome and why ("pass", "fail" or "skip")."""
+
+    name: str
+    result: str
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "result": self.result, "detail": self.detail}
+
+
+@dataclass
 class Grounding:
     answer: str
     refused: bool
     reason: str = ""
+    checks: list[Check] = field(default_factory=list)
 
 
 def only_citations(text: str) -> bool:
@@ -365,32 +393,77 @@ def only_citations(text: str) -> bool:
     return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))
 
 
-def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str = "") -> Grounding:
-    """Validate citations and content; add a citation when the model forgot one."""
-    text = normalize_citations(answer).strip()
-    if only_citations(text) or is_model_refusal(text):
-        return Grounding(REFUSAL[lang], True, "model_refusal")
-    valid = {c.n for c in context}
-    text = drop_invalid_citations(text, valid)
+def _rewrite(answer: str, context: list[ContextPassage], lang: Lang, question: str) -> str:
+    """Repairs that change form, never content: citation syntax, units in English, citations pointed right."""
+    text = drop_invalid_citations(normalize_citations(answer).strip(), {c.n for c in context})
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
     text = recite(text, context)
-    missing = unsupported_numbers(text, sources, question)
-    if missing:
-        return Grounding(REFUSAL[lang], True, f"unsupported figures: {', '.join(missing)}")
-    invented = unsupported_doc_numbers(text, sources)
-    if invented:
-        return Grounding(REFUSAL[lang], True, f"document numbers not in the sources: {', '.join(invented)}")
-    if wrong_quantity(question, text):
-        return Grounding(REFUSAL[lang], True, "answer counts people or things, a sum of money was asked")
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question)
+    return text
+
+
+def evidence(context: list[ContextPassage]) -> str:
+    """What the model was shown as sources: each passage with its header (title, metadata, heading)."""
+    return "\n".join(header_for(c.passage, c.with_meta) + c.passage.chunk.text for c in context)
+
+
+# The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
+# serves a class of answers, named in its docstring, and has a test on text that is not from the corpus.
+def _check_figures(text: str, context: list[ContextPassage], question: str) -> str:
+    """Every figure of the answer is in the sources it was given (not merely in the question)."""
+    missing = unsupported_numbers(text, evidence(context))
+    return f"figures not in the sources: {', '.join(missing)}" if missing else ""
+
+
+def _check_doc_numbers(text: str, context: list[ContextPassage], question: str) -> str:
+    """A 文号 is quoted whole from the sources: a near-copy is a different document."""
+    invented = unsupported_doc_numbers(text, evidence(context))
+    return f"document numbers not in the sources: {', '.join(invented)}" if invented else ""
+
+
+def _check_quantity(text: str, context: list[ContextPassage], question: str) -> str:
+    """A sum of money asked for is not answered with a count of people or things."""
+    return "counts people or things where a sum of money was asked" if wrong_quantity(question, text) else ""
+
+
+def _check_places(text: str, context: list[ContextPassage], question: str) -> str:
+    """The places and years the question is about are those of the passages the answer cites."""
     off_topic = unsupported_places(question, text, context)
-    if off_topic:
-        return Grounding(REFUSAL[lang], True, f"answer not about: {', '.join(off_topic)}")
-    return Grounding(text, False)
+    return f"answer not about: {', '.join(off_topic)}" if off_topic else ""
+
+
+CHECKS = (
+    ("claim_figures", _check_figures),
+    ("doc_numbers", _check_doc_numbers),
+    ("quantity_kind", _check_quantity),
+    ("places", _check_places),
+)
+
+
+def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str = "") -> Grounding:
+    """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal.
+
+    The checks performed are recorded (with the reason of a failure), so an
+    evaluation can tell which check refused an answer and how often each fires.
+    """
+    raw = normalize_citations(answer).strip()
+    if only_citations(raw) or is_model_refusal(raw):
+        why = "bare citations" if only_citations(raw) else "the model said the sources do not hold the answer"
+        return Grounding(REFUSAL[lang], True, "model_refusal", [Check("model_refusal", "fail", why)])
+    checks = [Check("model_refusal", "pass")]
+    text = _rewrite(answer, context, lang, question)
+    checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
+    for name, check in CHECKS:
+        why = check(text, context, question)
+        if why:
+            checks.append(Check(name, "fail", why))
+            return Grounding(REFUSAL[lang], True, why, checks)
+        checks.append(Check(name, "pass"))
+    return Grounding(text, False, "", checks)
 
 
 def _overlap(a: str, b: str) -> int:

@@ -21,6 +21,8 @@ from index.bm25 import tokenize
 from index.embed import load_embedder
 from rag.cite import (
     REFUSAL,
+    Check,
+    answer_sentences,
     best_sentence,
     cited_numbers,
     ground,
@@ -159,10 +161,14 @@ class Pipeline:
             if missing:
                 refusal_reason = f"not in the documents: {', '.join(missing)}"
 
-        first_token_ms = 0.0
         raw, retry = "", ""
         context = []
-        if not refusal_reason:
+        text, refused = REFUSAL[lang], True
+        checks: list[Check] = []
+        if refusal_reason:  # refused before generation: the documents do not cover the question
+            checks.append(Check("coverage", "fail", refusal_reason))
+        else:
+            checks.append(Check("coverage", "pass"))
             gen = self.generator
             context = select_context(
                 search_query,
@@ -175,50 +181,41 @@ class Pipeline:
             asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
             messages = answer_messages(asked, context, lang)
             for attempt in range(2):
-                raw, held, shown, refusing, chinese = "", "", False, False, False
+                raw, chinese = "", False
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
-                        if not first_token_ms:
-                            first_token_ms = (time.perf_counter() - t0) * 1000
                         raw += tok
-                        if refusing:
-                            continue
-                        if shown:
-                            yield Event("token", to_script(tok, lang))
-                            continue
-                        held += tok  # hold back the start until it is clear the model is not refusing
-                        visible = re.sub(r"\[\d*\]?|\s", "", held)  # "[1] [2] [3]" alone is no answer yet
-                        if is_model_refusal(held):
-                            refusing = True
-                        elif len(visible) >= 8:
-                            if lang == "en" and not attempt and len(_CJK.findall(visible[:8])) >= 6:
-                                chinese = True  # an English question answered in Chinese
-                                break
-                            yield Event("token", to_script(held, lang))
-                            shown = True
-                if shown or attempt:
+                        visible = re.sub(r"\[\d*\]?|\s", "", raw)
+                        if lang == "en" and not attempt and len(visible) >= 8 and len(_CJK.findall(visible[:8])) >= 6:
+                            chinese = True  # an English question answered in Chinese: stop and ask again
+                            break
+                if attempt:
                     break
+                # Nothing is shown before the answer is checked, so one more try is invisible to the user.
                 if chinese:
                     retry = LANG_RETRY_HINT
                     messages = answer_messages(asked + retry, context, lang)
                     continue
-                # Nothing was shown yet, so one more try is invisible to the user. The small model
-                # sometimes answers with a bare "[2]", or overlooks an answer that one passage plainly holds.
+                # The small model sometimes answers with a bare "[2]", or overlooks an answer that one passage
+                # plainly holds.
                 if only_citations(raw):
                     retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
                     messages = answer_messages(asked + retry, context, lang)
                     continue
                 share, best = best_covering(search_query, context, self._df, len(self.index.chunks))
-                if not (refusing and best and share >= self.settings.recheck_above):
+                if not (is_model_refusal(raw) and best and share >= self.settings.recheck_above):
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(asked + retry, [best], lang)
             grounded = ground(raw, context, lang, f"{standalone}\n{search_query}")
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
-        else:
-            text, refused = REFUSAL[lang], True
-            first_token_ms = (time.perf_counter() - t0) * 1000
+            checks += grounded.checks
         text = text if refused else to_script(text, lang)
+        # Only checked text is shown: the answer goes out sentence by sentence once every check has passed,
+        # so a streaming client never receives words that a refusal later replaces.
+        first_token_ms = (time.perf_counter() - t0) * 1000
+        for piece in [p for p in answer_sentences(text) if p] or [text]:
+            yield Event("token", piece)
 
         by_n = {c.n: c for c in context}
         citations = []
@@ -253,6 +250,7 @@ class Pipeline:
                 total=round(total_ms, 1),
             ),
             model=self.model_info(),
+            checks=[c.to_json() for c in checks],
             standalone_question=standalone if standalone != q else "",
             notice=notice,
             passage_objs=passages,

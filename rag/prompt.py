@@ -22,7 +22,7 @@ SYSTEM = (
 
 LANG_HINT = {
     "zh-Hans": "用简体中文回答。",
-    "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units exactly as in the sources (e.g. 1100亿元, 50万千瓦, 3000亩), do not convert them.",
+    "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units (亿元, 万千瓦, 亩 and the like) exactly as the sources write them; do not convert them.",
 }
 
 RETRY_HINT = {

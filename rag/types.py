@@ -167,6 +167,7 @@ class Answer(BaseModel):
     passages: list[dict[str, Any]]
     timings_ms: Timings
     model: ModelInfo
+    checks: list[dict[str, str]] = Field(default_factory=list)  # [{name, result, detail}] in the order run
     # Not part of the JSON contract: for the chat UI.
     standalone_question: str = Field(default="", exclude=True)
     notice: str = Field(default="", exclude=True)

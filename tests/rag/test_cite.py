@@ -33,7 +33,7 @@ def test_numbers_checked_against_sources():
     assert unsupported_numbers("寿光市目标是1100亿元以上[1]", SRC) == []
     assert unsupported_numbers("Shouguang targets 110 billion yuan [1]", SRC) == []  # 1100亿 = 110 billion
     assert unsupported_numbers("青岛市目标是900亿元[1]", SRC) == ["900亿"]
-    assert unsupported_numbers("到2030年", SRC, question="2030年的目标") == []
+    assert unsupported_numbers("到2030年", SRC) == ["2030"]  # the question's year is no evidence
 
 
 def test_question_terms_must_be_in_sources():
@@ -228,3 +228,23 @@ def test_document_number_must_be_quoted_whole():
     assert unsupported_doc_numbers("潍政字〔2021〕25号[1]", src) == ["潍政字〔2021〕25号"]
     g = ground("潍政字〔2021〕25号[1]", _ctx_texts(src), "zh-Hans", "那份意见的文号是什么？")
     assert g.refused and "潍政字〔2021〕25号" in g.reason
+
+
+def test_a_cited_statement_after_a_contrast_is_not_a_refusal():
+    # Text of no particular corpus: a notice that names no deadline but does say what to do.
+    assert not is_model_refusal("该通知没有明确具体时限，但要求各乡镇尽快落实[1]。")
+    assert not is_model_refusal("The notice does not specify a deadline, but it asks townships to act soon [2].")
+    assert is_model_refusal("资料中未提及。")
+    assert is_model_refusal("The documents do not mention this.")
+    assert is_model_refusal(
+        "没有明确规定，但资料中未提及具体内容。"
+    )  # a contrast with nothing cited is still a refusal
+
+
+def test_a_count_asked_for_is_not_a_wrong_quantity():
+    from rag.cite import wrong_quantity
+
+    assert not wrong_quantity("今年有多少家企业获得了技改投资？", "共有120家企业获得技改投资[1]。")
+    assert not wrong_quantity("How many firms received investment?", "120 firms [1].")
+    assert wrong_quantity("景区门票收入是多少？", "接待游客35万人次[1]。")  # money asked, a count given
+    assert not wrong_quantity("景区门票收入是多少？", "门票收入1.2亿元[1]。")

@@ -12,7 +12,7 @@ from rag.pipeline import check_question
 
 pytestmark = pytest.mark.llm
 
-ANSWER_KEYS = {"id", "question", "answer", "refused", "citations", "passages", "timings_ms", "model"}
+ANSWER_KEYS = {"id", "question", "answer", "refused", "citations", "passages", "timings_ms", "model", "checks"}
 
 
 def _check_citations(a):
@@ -171,3 +171,22 @@ def test_english_question_answered_in_chinese_is_asked_again_in_english(faulty):
     shown = "".join(e.data for e in events if e.kind == "token")
     assert "薄弱县域将被" not in shown  # the Chinese first reply never reached the user
     assert not a.refused and "10" in a.answer and re.search(r"[A-Za-z]{3,}", a.answer)
+
+
+def test_stream_shows_only_what_passed_its_checks(faulty):
+    """A reply whose figure no passage holds is refused, and not one of its words was streamed before."""
+    pipe, _ = faulty("目标是突破9876亿元[1]。")
+    events = list(pipe.stream("衢州市规上工业总产值的目标是多少？"))
+    a = events[-1].data
+    shown = "".join(e.data for e in events if e.kind == "token")
+    assert a.refused and shown == a.answer and "9876" not in shown
+    failed = [c for c in a.checks if c["result"] == "fail"]
+    assert [c["name"] for c in failed] == ["claim_figures"] and "9876" in failed[0]["detail"]
+
+
+def test_streamed_text_equals_the_answer(pipeline):
+    events = list(pipeline.stream("衢州市规上工业总产值的目标是多少？"))
+    a = events[-1].data
+    assert "".join(e.data for e in events if e.kind == "token") == a.answer
+    assert [c["name"] for c in a.checks][:2] == ["coverage", "model_refusal"]
+    assert all(c["result"] == "pass" for c in a.checks) != a.refused
