@@ -78,11 +78,18 @@ def _too_long(name: str, what: str) -> LoadError:
 
 
 def _pdf_to_text(raw: bytes, name: str) -> str:
-    from pypdf import PdfReader, filters
-    from pypdf.errors import LimitReachedError, PdfReadError
+    from pypdf import apply_configuration
 
     # pypdf's own guard against Flate bombs, set to what one page of a real document never needs
-    filters.ZLIB_MAX_OUTPUT_LENGTH = MAX_PDF_STREAM
+    # (pypdf 7 replaced the module constant filters.ZLIB_MAX_OUTPUT_LENGTH by a configuration)
+    with apply_configuration(zlib_maximum_output_length=MAX_PDF_STREAM):
+        return _read_pdf(raw, name)
+
+
+def _read_pdf(raw: bytes, name: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError, PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(raw))
         if len(reader.pages) > MAX_PAGES:
