@@ -33,6 +33,8 @@ from rag.types import (
     Document,
 )
 
+# The loader puts a form feed between the pages of a PDF; a chunk's page is the one it starts on.
+PAGE_BREAK = "\f"
 SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "!", "?", ";", "，", ",", ""]
 
 _LEVELS = [
@@ -197,17 +199,18 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
     stem = Path(doc.doc_id).stem
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
+    paged = PAGE_BREAK in doc.text
     for heading, start, end in _merge_small(_sections(doc.text), settings.min_section):
-        section = doc.text[start:end]
         spans: list[tuple[int, int]] = []
-        for piece in splitter.create_documents([section]):
-            body = piece.page_content.strip()
-            if len(body) < 2:
-                continue
-            s0 = start + int(piece.metadata.get("start_index", 0))
-            spans.append((s0, s0 + len(body)))
+        for part_start, part_end in _page_parts(doc.text, start, end):
+            for piece in splitter.create_documents([doc.text[part_start:part_end]]):
+                body = piece.page_content.strip()
+                if len(body) < 2:
+                    continue
+                s0 = part_start + int(piece.metadata.get("start_index", 0))
+                spans.append((s0, s0 + len(body)))
         for offset, stop in _merge_short(spans, settings.min_section // 3):
-            body = doc.text[offset:stop]
+            body = _without_page_breaks(doc.text[offset:stop])
             digest = hashlib.sha1(f"{doc.doc_id}\n{body}".encode()).hexdigest()[:10]
             n = seen.get(digest, 0)
             seen[digest] = n + 1
@@ -221,6 +224,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                     start=offset,
                     end=stop,
                     title=search_title(doc),
+                    page=doc.text.count(PAGE_BREAK, 0, offset) + 1 if paged else None,
                 )
             )
     if settings.outline:
@@ -228,6 +232,22 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
     if settings.card:
         chunks.extend(_card(doc, stem))
     return chunks
+
+
+def _page_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span cut at each page break: a passage is cited by the page it is on, so it stays on one page.
+
+    A fragment too short to stand alone (a sentence running over the page end)
+    still joins its neighbour in `_merge_short`.
+    """
+    cuts = [i for i in range(start, end) if text[i] == PAGE_BREAK] if PAGE_BREAK in text[start:end] else []
+    bounds = [start, *(c for cut in cuts for c in (cut, cut + 1)), end]
+    return [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+
+
+def _without_page_breaks(text: str) -> str:
+    """A passage that runs over a page end reads on: the loader's page break is not text."""
+    return re.sub(r"\n?\f\n?", "\n", text).strip()
 
 
 def _chinese_date(iso: str) -> str:

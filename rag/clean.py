@@ -239,7 +239,7 @@ def _strip_chrome(lines: list[str], removed: Counter, samples: list[str]) -> lis
         if len(samples) < 40:
             samples.append(f"[{kind}] {line[:60]}")
 
-    kinds = [classify_line(line) for line in lines]
+    kinds = [None if line == "\f" else classify_line(line) for line in lines]
     # Site header: everything above a breadcrumb near the top is site chrome (slogans, menus).
     start = 0
     for i, kind in enumerate(kinds[:15]):
@@ -295,6 +295,9 @@ def clean_text(raw: str) -> tuple[str, CleanReport]:
     text = normalize_chars(raw)
     lines: list[str] = []
     for line in text.split("\n"):
+        if line == "\f":  # the loader's page break between PDF pages: kept, so passages know their page
+            lines.append(line)
+            continue
         # Pinyin first (its tone letters would look like mojibake), then the repair, then pinyin
         # again: a repaired character can carry a reading that followed its garbled form.
         line, n1 = PINYIN_RE.subn("", line)

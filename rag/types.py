@@ -78,6 +78,7 @@ class Chunk:
     start: int  # character offsets in the cleaned document text
     end: int
     title: str = ""
+    page: int | None = None  # the PDF page the chunk starts on; None when the source has no pages
 
     @property
     def is_outline(self) -> bool:
@@ -113,6 +114,7 @@ class Passage:
             "chunk_id": self.chunk.id,
             "score": round(float(self.score), 6),
             "text": self.chunk.text,
+            "page": self.chunk.page,
             "dates": self.meta.law_dates() if self.meta else {},
         }
 
@@ -123,6 +125,7 @@ class Citation(BaseModel):
     title: str
     chunk_id: str
     text: str
+    page: int | None = None  # PDF page of the passage, when known
     dates: dict[str, Any] = Field(default_factory=dict)  # a law's adopted / amended / effective dates
     sentence: str = Field(default="", exclude=True)  # the cited sentence, for highlighting
 

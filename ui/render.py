@@ -65,6 +65,8 @@ def _meta_line(p: Passage) -> str:
         parts.append(f"{m.effective}施行" if m.effective else "")
     parts = [esc(x) for x in parts if x]
     parts.append(f"<code>{esc(p.chunk.doc_id)}</code>")
+    if p.chunk.page:
+        parts.append(f"第{p.chunk.page}页")
     return " · ".join(parts)
 
 

@@ -177,6 +177,7 @@ def test_in_force_question_finds_the_last_article(law_retriever, law_docs):
 def test_passage_json_carries_the_law_dates(law_retriever):
     p = law_retriever.search("价格法第十四条是关于什么的", top_k=1)[0]
     assert p.to_json()["dates"] == {"adopted": "1997-12-29", "effective": "1998-05-01"}
+    assert p.to_json()["page"] is None  # a text file has no pages
 
 
 def test_sources_panel_shows_the_law_dates(law_retriever):
