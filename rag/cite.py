@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from rag.law import article_number, canonical_references
 from rag.metadata import DOC_NUMBER
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, split_sentences
+from rag.types import Chunk
 
 REFUSAL = {
     "zh-Hans": "资料中没有找到这个问题的答案。",
@@ -71,6 +73,19 @@ def _sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in itertools.pairwise(cuts)]
 
 
+def _citable_text(chunk: Chunk) -> str:
+    """What a passage can be cited for: its text and, for a law's article, the law and article it is.
+
+    "价格法第21条是关于…" restates which article it speaks of; the article's own
+    text says 第二十一条 once (or, split, not at all) and never the law's name, so
+    without them a passage that merely shares more words would take the citation.
+    """
+    if article_number(chunk.heading) is None:
+        return chunk.text
+    article = chunk.heading.rsplit(" > ", 1)[-1]
+    return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{chunk.text}"
+
+
 def recite(text: str, context: list[ContextPassage]) -> str:
     """Point each sentence's citation at the passage that holds what it says.
 
@@ -79,7 +94,7 @@ def recite(text: str, context: list[ContextPassage]) -> str:
     wrong source. A sentence is re-cited only when another passage clearly
     holds more of its figures and words than the cited one.
     """
-    texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
+    texts = {c.n: to_simplified(_citable_text(c.passage.chunk)) for c in context}
     if len(texts) < 2:
         return text
     out = []
