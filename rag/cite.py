@@ -147,6 +147,9 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
             if holders:  # the one that also shares the question's words, else the better-ranked one
                 best = max(holders, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
                 ns += [best] if best not in ns else []
+        named = _articles_named(question + body, context)
+        if not ns and named:  # "第21条是关于…": the article it names, not the passage sharing most words
+            ns = [named[0]]
         if not ns:
             best = max(texts, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
             ns = [best, *_also_holding(body, context, texts, best)]
@@ -154,6 +157,12 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
         stripped = seg.rstrip()
         out.append(stripped + marks + seg[len(stripped) :])
     return "".join(out)
+
+
+def _articles_named(text: str, context: list[ContextPassage]) -> list[int]:
+    """Passages (best-ranked first) that are a law article `text` names by number (第二十一条 / 第21条)."""
+    wanted = {int(r[1:-1]) for r in canonical_references(to_simplified(text)) if r.endswith("条")}
+    return sorted(c.n for c in context if wanted and article_number(c.passage.chunk.heading) in wanted)
 
 
 def _also_holding(sentence: str, context: list[ContextPassage], texts: dict[int, str], best: int) -> list[int]:

@@ -34,7 +34,7 @@ ARTICLES = [
     ("促进科技成果转化法", "第30条", ["技术市场"]),
     ("公共文化服务保障法", "第十二条", ["国际合作"]),
     ("公共文化服务保障法", "第十四条", ["公共文化设施"]),
-    ("农业技术推广法", "第二十一条", ["试验"]),
+    ("农业技术推广法", "第十四条", ["专业技术人员"]),
     ("农村集体经济组织法", "第十四条", ["义务"]),
     ("农村集体经济组织法", "第21条", ["名称"]),
     ("农民专业合作社法", "第二十一条", ["权利"]),
@@ -175,8 +175,8 @@ def test_in_force_question_finds_the_last_article(law_retriever, law_docs):
 
 
 def test_a_statement_about_an_article_stays_cited_to_it(law_retriever, corpus_docs):
-    """The answer restates "<law>第21条"; the article's passage, not one sharing more words, keeps the citation."""
-    from rag.cite import _citable_text, recite
+    """The answer restates "<law>第21条"; the article's passage, not one sharing more words, gets the citation."""
+    from rag.cite import _citable_text, cite_uncited, recite
     from rag.select import ContextPassage
 
     top = law_retriever.search("农村集体经济组织法第21条是关于什么的？", top_k=5)
@@ -184,6 +184,7 @@ def test_a_statement_about_an_article_stays_cited_to_it(law_retriever, corpus_do
     assert article_number(top[0].chunk.heading) == 21
     answer = "农村集体经济组织法第21条是关于农村集体经济组织名称的规定。"
     assert recite(answer + "[1]", context).endswith("[1]") and recite(answer + "[4]", context).endswith("[1]")
+    assert cite_uncited(answer, context, "农村集体经济组织法第21条是关于什么的？").endswith("[1]")  # left uncited
     policy = next(c for c in chunk_document(corpus_docs[0]) if c.heading)  # no article: cited by its text alone
     assert _citable_text(policy) == policy.text
 
