@@ -16,6 +16,7 @@ import bm25s
 import jieba
 import numpy as np
 
+from rag.law import canonical_references
 from rag.script import to_simplified
 
 jieba.setLogLevel(logging.WARNING)
@@ -29,8 +30,14 @@ STOPWORDS = frozenset(
 
 @lru_cache(maxsize=4096)
 def tokenize(text: str) -> tuple[str, ...]:
+    """Words, plus one token per article/chapter reference in a single spelling (第十四条, 第14条 → 第14条).
+
+    A chunk's heading path is part of its indexed text (Chunk.embed_text), so a
+    question naming an article matches that article's chunk whichever numerals it uses.
+    """
     simp = to_simplified(text).lower()
-    return tuple(t for t in jieba.lcut_for_search(simp) if _TOKEN_OK.search(t) and t not in STOPWORDS)
+    words = tuple(t for t in jieba.lcut_for_search(simp) if _TOKEN_OK.search(t) and t not in STOPWORDS)
+    return words + tuple(canonical_references(simp))
 
 
 class BM25Index:

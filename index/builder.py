@@ -28,13 +28,15 @@ def prep_version() -> str:
     """Fingerprint of the code that turns files into chunks: a change there makes an index stale."""
     import hashlib
 
+    import index.bm25
     import rag.chunk
     import rag.clean
+    import rag.law
     import rag.load
     import rag.metadata
 
     h = hashlib.sha256()
-    for mod in (rag.load, rag.clean, rag.metadata, rag.chunk):
+    for mod in (rag.load, rag.clean, rag.metadata, rag.law, rag.chunk, index.bm25):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:16]
 

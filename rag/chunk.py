@@ -14,10 +14,14 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.law import ARTICLE_RANK, is_law, law_heading
 from rag.metadata import place_stem
 from rag.script import to_simplified
 from rag.types import (
+    CARD_ADOPTED,
+    CARD_AMENDED,
     CARD_DATE,
+    CARD_EFFECTIVE,
     CARD_ISSUER,
     CARD_NUMBER,
     CARD_SIGNED,
@@ -29,6 +33,8 @@ from rag.types import (
     Document,
 )
 
+# The loader puts a form feed between the pages of a PDF; a chunk's page is the one it starts on.
+PAGE_BREAK = "\f"
 SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "!", "?", ";", "，", ",", ""]
 
 _LEVELS = [
@@ -63,16 +69,18 @@ def heading_label(line: str) -> str:
     return head if len(head) <= 40 else head[:40] + "…"
 
 
-def _sections(text: str) -> list[tuple[str, int, int]]:
-    """(heading path, start, end) spans covering the text."""
+def _sections(text: str) -> list[tuple[str, int, int, bool]]:
+    """(heading path, start, end, whole) spans covering the text; `whole` marks a law's article."""
+    if is_law(text):
+        return _law_sections(text)
     path: dict[int, str] = {}
-    sections: list[tuple[str, int, int]] = []
+    sections: list[tuple[str, int, int, bool]] = []
     cur_start, cur_path = 0, ""
     pos = 0
     for line in text.split("\n"):
         level = heading_level(line)
         if level is not None and pos > cur_start:
-            sections.append((cur_path, cur_start, pos))
+            sections.append((cur_path, cur_start, pos, False))
             cur_start = pos
         if level is not None:
             path = {k: v for k, v in path.items() if k < level}
@@ -80,19 +88,62 @@ def _sections(text: str) -> list[tuple[str, int, int]]:
             cur_path = " > ".join(path[k] for k in sorted(path))
         pos += len(line) + 1
     if len(text) > cur_start:
-        sections.append((cur_path, cur_start, len(text)))
+        sections.append((cur_path, cur_start, len(text), False))
     return sections
 
 
-def _merge_small(sections: list[tuple[str, int, int]], min_chars: int) -> list[tuple[str, int, int]]:
-    """A heading line alone is no passage: join short sections to the next, keeping the deeper path."""
+def _law_sections(text: str) -> list[tuple[str, int, int, bool]]:
+    """A law is split at its 编/章/节/条 lines: one section per article, holding the article's items.
+
+    Items (一、 （一） 1.) inside an article belong to it: "第十四条是关于什么的"
+    is answered by the whole article. A 编/章/节 line with nothing of its own under
+    it (the next line is a heading of the same or a higher rank) is an entry of
+    the 目录, not the start of a division.
+    """
+    lines = text.split("\n")
+    heads = [law_heading(line) for line in lines]
+    nxt: list[tuple[int, str] | None] = [None] * len(lines)
+    following: tuple[int, str] | None = None
+    for i in range(len(lines) - 1, -1, -1):  # the next non-empty line's heading, for the 目录 test
+        nxt[i] = following
+        if lines[i].strip():
+            following = heads[i]
+    path: dict[int, str] = {}
+    sections: list[tuple[str, int, int, bool]] = []
+    cur_start, cur_path, cur_article = 0, "", False
+    pos = 0
+    for i, line in enumerate(lines):
+        head = heads[i]
+        if head is not None and head[0] < ARTICLE_RANK and (nxt[i] is None or nxt[i][0] <= head[0]):
+            head = None  # a 目录 entry
+        if head is not None:
+            if pos > cur_start:
+                sections.append((cur_path, cur_start, pos, cur_article))
+                cur_start = pos
+            rank, label = head
+            path = {k: v for k, v in path.items() if k < rank}
+            path[rank] = label
+            cur_path = " > ".join(path[k] for k in sorted(path))
+            cur_article = rank == ARTICLE_RANK
+        pos += len(line) + 1
+    if len(text) > cur_start:
+        sections.append((cur_path, cur_start, len(text), cur_article))
+    return sections
+
+
+def _merge_small(sections: list[tuple[str, int, int, bool]], min_chars: int) -> list[tuple[str, int, int]]:
+    """A heading line alone is no passage: join short sections to the next, keeping the deeper path.
+
+    A law's article (`whole`) stays a passage of its own however short, so that its
+    number in the heading path names exactly what the passage holds.
+    """
     merged: list[tuple[str, int, int]] = []
     pending: tuple[str, int, int] | None = None
-    for path, start, end in sections:
+    for path, start, end, whole in sections:
         if pending is not None:
             start = pending[1]
             pending = None
-        if end - start < min_chars:
+        if end - start < min_chars and not whole:
             pending = (path, start, end)
             continue
         merged.append((path, start, end))
@@ -148,17 +199,18 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
     stem = Path(doc.doc_id).stem
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
+    paged = PAGE_BREAK in doc.text
     for heading, start, end in _merge_small(_sections(doc.text), settings.min_section):
-        section = doc.text[start:end]
         spans: list[tuple[int, int]] = []
-        for piece in splitter.create_documents([section]):
-            body = piece.page_content.strip()
-            if len(body) < 2:
-                continue
-            s0 = start + int(piece.metadata.get("start_index", 0))
-            spans.append((s0, s0 + len(body)))
+        for part_start, part_end in _page_parts(doc.text, start, end):
+            for piece in splitter.create_documents([doc.text[part_start:part_end]]):
+                body = piece.page_content.strip()
+                if len(body) < 2:
+                    continue
+                s0 = part_start + int(piece.metadata.get("start_index", 0))
+                spans.append((s0, s0 + len(body)))
         for offset, stop in _merge_short(spans, settings.min_section // 3):
-            body = doc.text[offset:stop]
+            body = _without_page_breaks(doc.text[offset:stop])
             digest = hashlib.sha1(f"{doc.doc_id}\n{body}".encode()).hexdigest()[:10]
             n = seen.get(digest, 0)
             seen[digest] = n + 1
@@ -172,6 +224,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                     start=offset,
                     end=stop,
                     title=search_title(doc),
+                    page=doc.text.count(PAGE_BREAK, 0, offset) + 1 if paged else None,
                 )
             )
     if settings.outline:
@@ -179,6 +232,22 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
     if settings.card:
         chunks.extend(_card(doc, stem))
     return chunks
+
+
+def _page_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span cut at each page break: a passage is cited by the page it is on, so it stays on one page.
+
+    A fragment too short to stand alone (a sentence running over the page end)
+    still joins its neighbour in `_merge_short`.
+    """
+    cuts = [i for i in range(start, end) if text[i] == PAGE_BREAK] if PAGE_BREAK in text[start:end] else []
+    bounds = [start, *(c for cut in cuts for c in (cut, cut + 1)), end]
+    return [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+
+
+def _without_page_breaks(text: str) -> str:
+    """A passage that runs over a page end reads on: the loader's page break is not text."""
+    return re.sub(r"\n?\f\n?", "\n", text).strip()
 
 
 def _chinese_date(iso: str) -> str:
@@ -201,6 +270,9 @@ def _card(doc: Document, stem: str) -> list[Chunk]:
         (CARD_SIGNER, meta.signer),
         (CARD_SIGNED, _chinese_date(meta.signed_date) if meta.signed_date else ""),
         (CARD_SOURCE, meta.source),
+        (CARD_ADOPTED, _chinese_date(meta.adopted) if meta.adopted else ""),
+        (CARD_AMENDED, "、".join(_chinese_date(d) for d in meta.amended)),
+        (CARD_EFFECTIVE, _chinese_date(meta.effective) if meta.effective else ""),
     ]
     lines = [f"{k}：{v}" for k, v in fields if v]
     if not lines:
@@ -229,12 +301,19 @@ def _outline(doc: Document, stem: str, max_chars: int = 600) -> list[Chunk]:
     """
     lines: list[str] = []
     first, last = None, 0
+    law = is_law(doc.text)
     for m in re.finditer(r"[^\n]+", doc.text):
         line = m.group(0).strip()
-        level = heading_level(line)
-        if level is None or level > 2:
-            continue
-        label = heading_label(line)
+        if law:  # a law's outline is its 编/章/节, listed once though the 目录 repeats them
+            head = law_heading(line)
+            if head is None or head[0] == ARTICLE_RANK or head[1] in lines:
+                continue
+            label = head[1]
+        else:
+            level = heading_level(line)
+            if level is None or level > 2:
+                continue
+            label = heading_label(line)
         if sum(len(x) + 1 for x in lines) + len(label) > max_chars:
             break
         lines.append(label)

@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from rag.law import article_number, canonical_references
 from rag.metadata import DOC_NUMBER
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
+from rag.types import Chunk
 
 REFUSAL = {
     "zh-Hans": "资料中没有找到这个问题的答案。",
@@ -81,6 +83,19 @@ def answer_sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in itertools.pairwise(cuts)]
 
 
+def _citable_text(chunk: Chunk) -> str:
+    """What a passage can be cited for: its text and, for a law's article, the law and article it is.
+
+    "价格法第21条是关于…" restates which article it speaks of; the article's own
+    text says 第二十一条 once (or, split, not at all) and never the law's name, so
+    without them a passage that merely shares more words would take the citation.
+    """
+    if article_number(chunk.heading) is None:
+        return chunk.text
+    article = chunk.heading.rsplit(" > ", 1)[-1]
+    return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{chunk.text}"
+
+
 def recite(text: str, context: list[ContextPassage]) -> str:
     """Point each sentence's citation at the passage that holds what it says.
 
@@ -89,7 +104,7 @@ def recite(text: str, context: list[ContextPassage]) -> str:
     wrong source. A sentence is re-cited only when another passage clearly
     holds more of its figures and words than the cited one.
     """
-    texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
+    texts = {c.n: to_simplified(_citable_text(c.passage.chunk)) for c in context}
     if len(texts) < 2:
         return text
     out = []
@@ -142,6 +157,9 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
             if holders:  # the one that also shares the question's words, else the better-ranked one
                 best = max(holders, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
                 ns += [best] if best not in ns else []
+        named = _articles_named(question + body, context)
+        if not ns and named:  # "第21条是关于…": the article it names, not the passage sharing most words
+            ns = [named[0]]
         if not ns:
             best = max(texts, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
             ns = [best, *_also_holding(body, context, texts, best)]
@@ -149,6 +167,12 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
         stripped = seg.rstrip()
         out.append(stripped + marks + seg[len(stripped) :])
     return "".join(out)
+
+
+def _articles_named(text: str, context: list[ContextPassage]) -> list[int]:
+    """Passages (best-ranked first) that are a law article `text` names by number (第二十一条 / 第21条)."""
+    wanted = {int(r[1:-1]) for r in canonical_references(to_simplified(text)) if r.endswith("条")}
+    return sorted(c.n for c in context if wanted and article_number(c.passage.chunk.heading) in wanted)
 
 
 def _also_holding(sentence: str, context: list[ContextPassage], texts: dict[int, str], best: int) -> list[int]:

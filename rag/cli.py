@@ -190,7 +190,8 @@ def _print_answer(a, out) -> None:
     if shown:
         print("\n来源:", file=out)
         for c in shown:
-            print(f"  [{c.n}] {c.doc} 《{c.title}》\n      {c.text[:160]}", file=out)
+            page = f" 第{c.page}页" if c.page else ""
+            print(f"  [{c.n}] {c.doc}{page} 《{c.title}》\n      {c.text[:160]}", file=out)
     elif a.refused and a.passages:
         print("\n最接近的段落:", file=out)
         for p in a.passages[:3]:

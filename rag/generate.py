@@ -36,7 +36,7 @@ class LlamaCppGenerator:
         n_ctx: int = 2048,
         n_threads: int = 2,
         seed: int = 42,
-        deadline_s: float = 60.0,
+        deadline_s: float = 120.0,
     ) -> None:
         from llama_cpp import Llama
 
@@ -182,7 +182,7 @@ def load_generator(
     n_ctx: int = 2048,
     n_threads: int | None = None,
     seed: int = 42,
-    deadline_s: float = 60.0,
+    deadline_s: float = 120.0,
 ) -> LlamaCppGenerator:
     """One generator per model per process: loading costs ~1 s and 2 GB."""
     threads = n_threads or min(4, os.cpu_count() or 2)

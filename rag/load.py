@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ from charset_normalizer import from_bytes
 from rag.errors import LoadError
 
 if TYPE_CHECKING:
+    from bs4 import Tag
+    from docx.table import Table as DocxTable
     from pypdf import PdfReader
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -28,6 +31,8 @@ MAX_UNPACKED = 60 * 1024 * 1024  # all members of a .docx together, unpacked
 MAX_RATIO = 100  # a .docx member over 1 MB unpacked may be at most this many times its packed size
 MAX_PAGES = 2000  # pages of a PDF
 MAX_PDF_STREAM = 32 * 1024 * 1024  # one decompressed PDF stream
+# Between the pages of a PDF, on a line of its own, so that a passage can cite its page (rag.chunk counts them).
+PAGE_BREAK = "\n\f\n"
 
 
 @dataclass
@@ -65,14 +70,79 @@ def _control_share(text: str) -> float:
     return bad / len(text)
 
 
+_CHROME_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]
+
+
+def _own_text(el: Tag) -> int:
+    """Characters of text `el` holds directly or in its paragraphs, links excluded: a body's density."""
+    from bs4 import Comment, NavigableString, Tag
+
+    n = 0
+    for child in el.children:
+        if isinstance(child, NavigableString):
+            n += len(child.strip()) if not isinstance(child, Comment) else 0
+        elif isinstance(child, Tag) and child.name in ("p", "span", "font", "strong", "b", "em", "u", "br"):
+            n += len(child.get_text(strip=True)) - sum(len(a.get_text(strip=True)) for a in child.find_all("a"))
+    return n
+
+
+def _is_link_list(el: Tag) -> bool:
+    """A menu, sidebar or related-reading block: several links that make up most of its text."""
+    links = el.find_all("a")
+    text = len(el.get_text(strip=True))
+    return len(links) >= 3 and sum(len(a.get_text(strip=True)) for a in links) >= 0.5 * max(text, 1)
+
+
 def _html_to_text(raw: bytes, name: str) -> str:
+    """A web page's article: the element holding most paragraph text, widened to take in its headline.
+
+    Government pages put the article in one container among menus, sidebars and
+    footers. The container is found by structure (most text of its own), and the
+    smallest element holding both it and the <h1> keeps the title and the
+    date/文号 lines between them; link lists inside are dropped.
+    """
     from bs4 import BeautifulSoup
 
     html, _ = decode_bytes(raw, name)
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
+    for tag in soup(_CHROME_TAGS):
         tag.decompose()
-    return soup.get_text("\n")
+    page = soup.body or soup
+    tags = [page, *page.find_all(True)]
+    main = max(tags, key=_own_text)
+    if _own_text(main) < 80:  # no container stands out: a short page, keep all of it
+        return _block_text(page)
+    root, headline = main, soup.find("h1")
+    if headline is not None and not _within(headline, main):
+        around = next((a for a in main.parents if _within(headline, a)), None)
+        if around is not None and around is not page and around.name != "html":
+            root, headline = around, None
+    for block in root.find_all(["ul", "ol", "div", "table", "dl", "p"]):
+        if block.decomposed or _within(block, main) or _within(main, block):
+            continue  # the article itself and the elements around it
+        if _is_link_list(block):
+            block.decompose()
+    head = headline.get_text(" ", strip=True) + "\n" if headline is not None and not _within(headline, main) else ""
+    return head + _block_text(root)
+
+
+_BLOCK_TAGS = ["p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "dt", "dd"]
+
+
+def _block_text(root: Tag) -> str:
+    """Text with a line per block element; inline elements (a link in a sentence) stay in their line."""
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for cell in root.find_all(["td", "th"]):
+        cell.append(" ")
+    for block in root.find_all(_BLOCK_TAGS):
+        block.append("\n")
+    return root.get_text("")
+
+
+def _within(el: Tag, container: Tag) -> bool:
+    """`el` is `container` or inside it (by identity: bs4 compares tags by content)."""
+    return el is container or any(p is container for p in el.parents)
 
 
 def _too_long(name: str, what: str) -> LoadError:
@@ -108,7 +178,7 @@ def _pdf_pages(reader: PdfReader, name: str) -> str:
         total += len(parts[-1])
         if total > MAX_CHARS:
             raise _too_long(name, "the PDF holds more text than one document may")
-    return "\n".join(parts)
+    return PAGE_BREAK.join(parts)  # page breaks survive cleaning and give each chunk its page
 
 
 def check_zip_expansion(raw: bytes, name: str) -> None:
@@ -141,17 +211,46 @@ def _docx_to_text(raw: bytes, name: str) -> str:
     import zipfile
 
     from docx import Document as Docx
+    from docx.table import Table as DocxTable
 
     check_zip_expansion(raw, name)
     try:
         doc = Docx(io.BytesIO(raw))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise LoadError(f"{name}: not a readable .docx file ({exc})") from exc
-    lines = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            lines.append(" | ".join(cell.text for cell in row.cells))
+    lines: list[str] = []
+    for block in doc.iter_inner_content():  # paragraphs and tables in document order
+        lines.extend(table_rows(block) if isinstance(block, DocxTable) else [block.text])
     return "\n".join(lines)
+
+
+def table_rows(table: DocxTable) -> list[str]:
+    """One line per table row, each cell labelled with its column header: "指标：地区生产总值；2025年：1100亿元".
+
+    A figure read out of its table means nothing without its column and row;
+    with the header beside each cell, a row is a sentence that retrieval can
+    find and a citation can show. The first row is taken as the header unless it
+    holds figures; a cell merged across columns is read once.
+    """
+    grid = [[(cell._tc, " ".join(cell.text.split())) for cell in row.cells] for row in table.rows]
+    if not grid:
+        return []
+    first = [text for _, text in grid[0]]
+    has_header = len(grid) > 1 and any(first) and not any(re.fullmatch(r"[\d.,%％\s-]+", t) for t in first if t)
+    header, body = (first, grid[1:]) if has_header else ([], grid)
+    lines = []
+    for row in body:
+        parts, previous = [], None
+        for j, (tc, text) in enumerate(row):
+            if tc is previous or not text:
+                previous = tc
+                continue
+            previous = tc
+            label = header[j] if j < len(header) else ""
+            parts.append(f"{label}：{text}" if label and label != text else text)
+        if parts:
+            lines.append("；".join(parts) + "。")
+    return lines
 
 
 def load_bytes(raw: bytes, name: str) -> RawDoc:

@@ -25,12 +25,52 @@ _SOURCE = re.compile(
 _ORG_SUFFIX = r"(人民政府|委员会|办公室|办公厅|新闻办公室|政府|局|厅|委|部|中心|研究所)"
 _SIGNATURE = re.compile(r"^[(（]?([\u4e00-\u9fff、]{2,30}" + _ORG_SUFFIX + r")[)）]?$")
 _ISSUED_BY = re.compile(r"^([\u4e00-\u9fff、]{2,30}" + _ORG_SUFFIX + r")印发")
+# A law's history under its title: （2002年6月29日…会议通过　根据2017年9月1日…《关于修改…的决定》修正）
+_LAW_EVENT = re.compile(_DATE + r"[^（）()]*?(通过|修正|修订)")
+_IN_FORCE = re.compile(r"自\s*" + _DATE + r"\s*起施行")
+# The last article (or a 办法's closing line): 本法自1998年5月1日起施行。
+_IN_FORCE_CLAUSE = re.compile(r"本(?:法|条例|规定|办法|细则|决定|规则|准则)" + _IN_FORCE.pattern)
 _TITLE_HINT = re.compile(r"(关于|通知|意见|方案|办法|规划|答复|决定|报告|措施|条例|规定|答记者问|解读|实施)")
 
 
 def _iso(m: re.Match[str]) -> str:
     y, mo, d = m.group(m.re.groups - 2), m.group(m.re.groups - 1), m.group(m.re.groups)
     return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+
+
+def _ymd(y: str, m: str, d: str) -> str:
+    return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+
+
+def law_history(lines: list[str], body: str) -> tuple[str, list[str], str]:
+    """(adopted, amended, effective) ISO dates of a law or regulation; empty where the text does not say.
+
+    Adoption and amendments come from a parenthesised line near the top that
+    records them (…通过 / …修正 / …修订); entry into force from that line or,
+    as in most laws, from the last "本法自X年X月X日起施行" of the body.
+    "自公布之日起施行" gives no date and leaves it empty.
+    """
+    adopted, amended, effective = "", [], ""
+    for line in lines[:12]:
+        if not line.startswith(("（", "(")):
+            continue
+        events = list(_LAW_EVENT.finditer(line))
+        if not events:
+            continue
+        for m in events:
+            iso = _ymd(m.group(1), m.group(2), m.group(3))
+            if m.group(4) == "通过":
+                adopted = adopted or iso
+            else:
+                amended.append(iso)
+        m = _IN_FORCE.search(line)
+        if m:
+            effective = _ymd(*m.groups())
+        break
+    in_force = list(_IN_FORCE_CLAUSE.finditer(body))
+    if in_force:  # the last article, not an earlier transitional one
+        effective = _ymd(*in_force[-1].groups())
+    return adopted, amended, effective
 
 
 def place_stem(name: str) -> str:
@@ -134,6 +174,8 @@ def extract_metadata(text: str, body: str = "") -> DocMeta:
             meta.title = f"对《{m.group(1)}》的答复"
     if not meta.title and body_lines:
         meta.title = body_lines[0][:40]
+
+    meta.adopted, meta.amended, meta.effective = law_history(simp, "\n".join(body_simp))
 
     m = _LABELLED_ISSUER.search(joined)
     if m:

@@ -233,6 +233,8 @@ class Pipeline:
                         title=title,
                         chunk_id=p.chunk.id,
                         text=p.chunk.text,
+                        page=p.chunk.page,
+                        dates=p.meta.law_dates() if p.meta else {},
                         sentence=best_sentence(text, p.chunk.text),  # a span of the shown text, to highlight
                     )
                 )

@@ -2,7 +2,8 @@
 
 RRF needs no score calibration between the two retrievers. English questions
 skip BM25: Chinese word tokens cannot match them and would only add noise.
-Overview questions (从哪几个方面…) also get the best-matching document outline.
+Overview questions (从哪几个方面…) also get the best-matching document outline;
+a question naming a law's article (第十四条 / 第14条) gets that article first.
 Optionally (Settings.split_places, off: no gain on the dev set) a question
 about two places (潍坊和衢州各自…) is also searched once per place, so that each
 place's best passages reach the top k.
@@ -20,6 +21,7 @@ from index.embed import Embedder
 from index.store import HybridIndex
 from rag.cite import NOT_PLACES, question_terms
 from rag.config import Settings
+from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
 from rag.script import to_simplified
 from rag.select import asks_document_facts, wants_overview
@@ -37,6 +39,7 @@ class Retriever:
         self._places: frozenset[str] | None = None
         self._counts: dict[str, int] | None = None
         self._special: dict[str, list[int]] = {}  # chunk positions of outlines and document cards
+        self._articles: dict[int, list[int]] | None = None  # article number -> chunk positions of that article
 
     def search(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
         """Ranked passages; mode is hybrid, dense or bm25 (the latter two for ablations)."""
@@ -48,6 +51,8 @@ class Retriever:
         if len(places) < 2:
             scores = self._scores(query)
             passages = self._search(query, top_k, mode, scores)
+            if mode == "hybrid":
+                passages = self._with_articles(query, scores, passages, top_k)
             if mode == "hybrid" and wants_overview(query):
                 passages = self._with_best_of("outline", scores, passages, top_k)
             if mode == "hybrid" and asks_document_facts(query):
@@ -88,17 +93,57 @@ class Retriever:
             pool = [i for i in pool if self.index.chunks[i].doc_id in found]
         if not pool or not passages:
             return passages
-        s = self.settings
-        _, all_dense, bm25 = scores
         ids = np.array(pool)
-        fused = np.zeros(len(ids))
-        for weight, signal in ((s.dense_weight, all_dense[ids]), (s.bm25_weight, bm25[ids])):
-            for rank, k in enumerate(np.argsort(-signal)):
-                fused[k] += weight / (s.rrf_k + rank + 1)
+        fused = self._fused_within(ids, scores)
         have = {p.chunk.id for p in passages}
         best = [j for j in np.argsort(-fused)[:n] if self.index.chunks[int(ids[j])].id not in have]
         extra = [self._passage(int(ids[j]), 2, float(fused[j]), scores) for j in best]
         merged = [*passages[:1], *extra, *passages[1:]][:top_k]
+        for rank, p in enumerate(merged, 1):
+            p.rank = rank
+        return merged
+
+    def _fused_within(self, ids: np.ndarray, scores: _Scores) -> np.ndarray:
+        """Dense and BM25 fused by RRF among the chunks `ids` only."""
+        s = self.settings
+        _, all_dense, bm25 = scores
+        fused = np.zeros(len(ids))
+        for weight, signal in ((s.dense_weight, all_dense[ids]), (s.bm25_weight, bm25[ids])):
+            for rank, k in enumerate(np.argsort(-signal)):
+                fused[k] += weight / (s.rrf_k + rank + 1)
+        return fused
+
+    def _with_articles(self, query: str, scores: _Scores, passages: list[Passage], top_k: int) -> list[Passage]:
+        """A question that names an article (第十四条, 第14条) asks about that article: its chunk comes first.
+
+        The candidates are the chunks whose heading path ends in that article, one
+        or more per law that has it. Among them the law whose title the question
+        quotes most of (价格法 of 中华人民共和国价格法: shared character pairs) wins,
+        then dense + BM25 decide; the best of each named article leads.
+        """
+        wanted = list(dict.fromkeys(int(r[1:-1]) for r in canonical_references(query) if r.endswith("条")))
+        if not wanted:
+            return passages
+        if self._articles is None:
+            self._articles = {}
+            for i, c in enumerate(self.index.chunks):
+                n = article_number(c.heading)
+                if n is not None:
+                    self._articles.setdefault(n, []).append(i)
+        lead: list[Passage] = []
+        pairs = _pairs(query)
+        for n in wanted:
+            pool = self._articles.get(n)
+            if pool:
+                ids = np.array(pool)
+                fused = self._fused_within(ids, scores)
+                named = np.array([len(pairs & _pairs(self.index.chunks[i].title)) for i in pool])
+                best = int(np.lexsort((-fused, -named))[0])
+                if float(scores[1][ids[best]]) < self.settings.min_score:
+                    continue
+                lead.append(self._passage(int(ids[best]), 1, float(fused[best]), scores))
+        have = {p.chunk.id for p in lead}
+        merged = [*lead, *(p for p in passages if p.chunk.id not in have)][:top_k]
         for rank, p in enumerate(merged, 1):
             p.rank = rank
         return merged
@@ -162,6 +207,12 @@ class Retriever:
             if len(passages) >= top_k:
                 break
         return passages
+
+
+def _pairs(text: str) -> set[str]:
+    """Adjacent Chinese character pairs: how much of a title a question quotes, whatever its wording around it."""
+    simp = to_simplified(text)
+    return {simp[i : i + 2] for i in range(len(simp) - 1) if _CJK.match(simp[i]) and _CJK.match(simp[i + 1])}
 
 
 def gazetteer(texts: Iterable[str]) -> frozenset[str]:

@@ -25,6 +25,15 @@ class DocMeta:
     signer: str = ""  # the signature block (落款) of a letter or notice: body and date
     signed_date: str = ""  # ISO yyyy-mm-dd
     source: str = ""  # the page's 来源 line: the site or outlet it was published by
+    # A law's history, from the parenthesis under its title and its last article (ISO dates).
+    adopted: str = ""  # 通过
+    amended: list[str] = field(default_factory=list)  # 修正 / 修订, oldest first
+    effective: str = ""  # 自…起施行
+
+    def law_dates(self) -> dict[str, Any]:
+        """The known dates of a law's history, for the JSON of passages and citations."""
+        dates = {"adopted": self.adopted, "amended": self.amended, "effective": self.effective}
+        return {k: v for k, v in dates.items() if v}
 
 
 @dataclass
@@ -85,6 +94,7 @@ CARD_SUFFIX = ":card"
 # A card's lines are "label：value": rag.chunk writes them, rag.select keeps the ones a question asks for.
 CARD_ISSUER, CARD_NUMBER, CARD_DATE = "发文机关", "文号", "发布日期"
 CARD_SIGNER, CARD_SIGNED, CARD_SOURCE = "落款单位", "落款日期", "来源"
+CARD_ADOPTED, CARD_AMENDED, CARD_EFFECTIVE = "通过日期", "修改日期", "施行日期"
 
 
 @dataclass
@@ -98,6 +108,7 @@ class Chunk:
     start: int  # character offsets in the cleaned document text
     end: int
     title: str = ""
+    page: int | None = None  # the PDF page the chunk starts on; None when the source has no pages
 
     @property
     def is_outline(self) -> bool:
@@ -133,6 +144,8 @@ class Passage:
             "chunk_id": self.chunk.id,
             "score": round(float(self.score), 6),
             "text": self.chunk.text,
+            "page": self.chunk.page,
+            "dates": self.meta.law_dates() if self.meta else {},
         }
 
 
@@ -142,6 +155,8 @@ class Citation(BaseModel):
     title: str
     chunk_id: str
     text: str
+    page: int | None = None  # PDF page of the passage, when known
+    dates: dict[str, Any] = Field(default_factory=dict)  # a law's adopted / amended / effective dates
     sentence: str = Field(default="", exclude=True)  # the cited sentence, for highlighting
 
 

@@ -60,8 +60,13 @@ def _highlight(text: str, sentence: str) -> str:
 def _meta_line(p: Passage) -> str:
     m = p.meta
     parts = [m.issuer, m.doc_number, m.date] if m else []
+    if m:  # a law's history: 通过 / 修改 / 施行
+        parts += [f"{m.adopted}通过" if m.adopted else "", *(f"{d}修改" for d in m.amended)]
+        parts.append(f"{m.effective}施行" if m.effective else "")
     parts = [esc(x) for x in parts if x]
     parts.append(f"<code>{esc(p.chunk.doc_id)}</code>")
+    if p.chunk.page:
+        parts.append(f"第{p.chunk.page}页")
     return " · ".join(parts)
 
 

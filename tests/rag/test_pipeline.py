@@ -32,7 +32,7 @@ def test_cited_figure(pipeline):
     assert all(c.sentence and c.sentence in c.text for c in a.citations)  # the UI highlights it in the passage
     record = a.to_json()
     assert set(record) == ANSWER_KEYS and record["id"] == "q1"
-    assert set(record["citations"][0]) == {"n", "doc", "title", "chunk_id", "text"}
+    assert set(record["citations"][0]) == {"n", "doc", "title", "chunk_id", "text", "page", "dates"}
     assert set(record["timings_ms"]) == {"retrieve", "first_token", "total"}
 
 

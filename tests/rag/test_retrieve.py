@@ -48,7 +48,8 @@ def test_modes_and_floor(retriever):
 
 def test_passage_json_shape(retriever):
     p = retriever.search("寿光市2025年的GDP目标", top_k=1)[0]
-    assert set(p.to_json()) == {"rank", "doc", "chunk_id", "score", "text"}
+    assert set(p.to_json()) == {"rank", "doc", "chunk_id", "score", "text", "page", "dates"}
+    assert p.to_json()["page"] is None and p.to_json()["dates"] == {}  # a policy text file: no pages, no law dates
 
 
 def test_split_places_gives_each_place_passages(retriever):
