@@ -431,8 +431,17 @@ def _rewrite(answer: str, context: list[ContextPassage], lang: Lang, question: s
 
 
 def evidence(context: list[ContextPassage]) -> str:
-    """What the model was shown as sources: each passage with its header (title, metadata, heading)."""
-    return "\n".join(header_for(c.passage, c.with_meta) + c.passage.chunk.text for c in context)
+    """What the model was shown as sources: each passage with its header (title, metadata, heading).
+
+    Article references are added in digits as well (第十四条 → 第14条): an answer that writes an article's
+    number in digits quotes the passage, it does not invent a figure.
+    """
+    parts = []
+    for c in context:
+        chunk = c.passage.chunk
+        refs = " ".join(canonical_references(f"{chunk.heading}\n{chunk.text}"))
+        parts.append(f"{header_for(c.passage, c.with_meta)}{chunk.text}\n{refs}")
+    return "\n".join(parts)
 
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check

@@ -115,7 +115,17 @@ def test_clean_report(corpus_dir):
 @pytest.mark.llm
 def test_ask_json_and_batch(index_dir, tmp_path):
     record = json.loads(run("ask", "寿光市2025年的GDP目标是多少？", "--json", "--index", str(index_dir)).stdout)
-    assert set(record) == {"id", "question", "answer", "refused", "citations", "passages", "timings_ms", "model"}
+    assert set(record) == {
+        "id",
+        "question",
+        "answer",
+        "refused",
+        "citations",
+        "passages",
+        "timings_ms",
+        "model",
+        "checks",
+    }
     assert "1100亿元" in record["answer"] and record["citations"]
 
     batch = tmp_path / "in.jsonl"

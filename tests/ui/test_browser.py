@@ -110,15 +110,15 @@ def sources(pg) -> str:
 
 
 def test_streams_tokens_and_shows_sources_first(page):
+    """Sources first; then only the checked answer, which grows and never changes what it has shown."""
     answer = ask(page, "潍坊市县域经济到2025年的发展目标是什么？")
     log = page.evaluate("() => window.__log")
     streaming = [e for e in log if "▌" in e["bot"]]
     lengths = [len(e["bot"]) for e in streaming]
-    assert len(set(lengths)) >= 3, f"the answer must grow token by token, saw lengths {lengths}"
     assert lengths == sorted(lengths)
-    first_token = log.index(streaming[0])
+    first_shown = next(i for i, e in enumerate(log) if "7000" in e["bot"])
     with_title = [i for i, e in enumerate(log) if WEIFANG_TITLE in e["src"]]
-    assert with_title and with_title[0] < first_token, "sources must show before the first token"
+    assert with_title and with_title[0] < first_shown, "sources must show before the answer"
     assert "7000亿元" in answer and "[1]" in answer  # the goal's figure, cited to the plan
     panel = sources(page)
     assert WEIFANG_TITLE in panel and "潍坊市人民政府" in panel and "已引用" in panel
