@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from index.store import file_sha256
 from rag.config import REPO, Settings
 
 # Flags that map one-to-one onto Settings fields (dest name = field name).
@@ -68,14 +69,6 @@ def extra_doc_files() -> list[Path]:
     if not folder.is_dir():
         return []
     return [p for p in iter_dir(folder) if p.name.lower() != "readme.md"]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def cache_root() -> Path:

@@ -103,7 +103,8 @@ def clean_summary(report: CleanReport) -> dict[str, Any]:
 # --- (de)serialisation -----------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -148,7 +149,7 @@ def _write_version(index: HybridIndex, folder: Path) -> None:
     if index.chunks:
         index.bm25.save(folder / "bm25")
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    index.manifest.files = {str(p.relative_to(folder)): _sha256(p) for p in files}
+    index.manifest.files = {str(p.relative_to(folder)): file_sha256(p) for p in files}
     index.manifest.updated = time.strftime("%Y-%m-%dT%H:%M:%S")
     (folder / "manifest.json").write_text(json.dumps(dataclasses.asdict(index.manifest), ensure_ascii=False, indent=1))
     _fsync_tree(folder)
@@ -237,7 +238,7 @@ def load(root: Path, embedder: str | None = None, verify: bool = True) -> Hybrid
     if verify:
         for name, digest in manifest.files.items():
             path = folder / name
-            if not path.is_file() or _sha256(path) != digest:
+            if not path.is_file() or file_sha256(path) != digest:
                 raise IndexStoreError(f"index file {path} is missing or damaged; " + REBUILD_HINT.format(path=root))
     try:
         docs = {}
