@@ -138,7 +138,9 @@ def file_signals(index: HybridIndex, qvec: np.ndarray, query: str, candidates: i
         allowed = np.flatnonzero(mask).astype(np.int64)
         selector = faiss.IDSelectorBatch(allowed)
         hnsw = index.manifest.index_type == "hnsw"
-        params = faiss.SearchParametersHNSW(sel=selector, efSearch=128) if hnsw else faiss.SearchParameters(sel=selector)
+        params = (
+            faiss.SearchParametersHNSW(sel=selector, efSearch=128) if hnsw else faiss.SearchParameters(sel=selector)
+        )
     _, d_ids = dense_search(index.faiss_index, qvec, candidates, params)
     all_dense = index.vectors @ qvec  # exact similarity for every chunk: cheap, used for the floor and display
     bm25 = index.bm25.scores(query)
