@@ -64,6 +64,7 @@ ANALYZER = {
 FUSIONS = ("engine", "client")
 _CLIENTS: dict[tuple[str, str, str], MilvusClient] = {}
 _CLIENTS_LOCK = threading.Lock()
+_LOADED: set[tuple[str, str]] = set()  # (uri, collection) loaded into memory by this process
 # milvus-lite has no MVCC timestamp service; pymilvus warns about it on every query_iterator.
 logging.getLogger("pymilvus").setLevel(logging.ERROR)
 
@@ -185,6 +186,17 @@ class MilvusStore:
                 _CLIENTS[key] = MilvusClient(uri=self.uri, token=self.token, db_name=self._db_name, **self._tls)
             return _CLIENTS[key]
 
+    def _loaded(self, name: str) -> bool:
+        """Whether the collection exists; a collection must be loaded before any query, also after a restart."""
+        key = (self.uri, name)
+        if key in _LOADED:
+            return True
+        if not self.client.has_collection(name):
+            return False
+        self.client.load_collection(name)
+        _LOADED.add(key)
+        return True
+
     def _scan(self, collection: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         it = self.client.query_iterator(collection, batch_size=1000, filter=expr, output_fields=fields)
         try:
@@ -227,7 +239,7 @@ class MilvusStore:
         return {k: "".join(v for _, v in sorted(p)) for k, p in parts.items()}
 
     def _head(self) -> str | None:
-        if not self.client.has_collection(self.meta):
+        if not self._loaded(self.meta):
             return None
         rows = self.client.query(self.meta, filter='key == "HEAD"', output_fields=["value"])
         return rows[0]["value"] if rows else None
@@ -300,7 +312,7 @@ class MilvusStore:
     def recover(self) -> dict[str, int]:
         """Delete rows of batches the manifest does not list, and retired rows; report what was removed."""
         removed = {"uncommitted_rows": 0, "retired_rows": 0}
-        if not self.client.has_collection(self.collection):
+        if not self._loaded(self.collection):
             return removed
         state = self._state()
         live = state["batches"] if state else []
@@ -345,6 +357,7 @@ class MilvusStore:
             if not rebuild:
                 raise IndexStoreError(f"{self.spec} holds vectors of size {have}, not {dim}; " + self._hint())
             c.drop_collection(self.collection)
+            _LOADED.discard((self.uri, self.collection))
         s = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         s.add_field("pk", DataType.VARCHAR, is_primary=True, max_length=1024)
         s.add_field("chunk_id", DataType.VARCHAR, max_length=1024)
@@ -448,6 +461,8 @@ class MilvusStore:
                 f"index at {self.spec} was built with embedder '{manifest.embedder}' (dim {manifest.dim}), "
                 f"but '{embedder}' is configured; its vectors are not comparable. " + self._hint()
             )
+        if not self._loaded(self.collection):
+            raise IndexStoreError(f"Milvus store {self.spec} has a manifest but no chunk collection; " + self._hint())
         return MilvusIndex(self, state, manifest)
 
     def visible(self, state: dict[str, Any]) -> str:
@@ -481,6 +496,7 @@ class MilvusStore:
         for name in (self.collection, self.meta):
             if self.client.has_collection(name):
                 self.client.drop_collection(name)
+            _LOADED.discard((self.uri, name))
 
 
 def _with_batch(entries: dict[str, dict[str, Any]], batch: str) -> dict[str, dict[str, Any]]:

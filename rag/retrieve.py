@@ -84,6 +84,17 @@ class Retriever:
             return None
         return {d for d, doc in self.index.docs.items() if allows(scope, row_fields(d, doc.meta))}
 
+    def outside_scope(self, question: str, scope: Scope, floor: float) -> list[Passage]:
+        """Strong passages (dense similarity at least `floor`) an unscoped search finds outside the scope.
+
+        A scoped question that is refused says so: the documents left out might answer it.
+        """
+        allowed = self.in_scope(scope)
+        if allowed is None:
+            return []
+        found = self.search(question)
+        return [p for p in found if p.chunk.doc_id not in allowed and p.dense_score >= floor]
+
     def _with_best_of(
         self, kind: str, scores: Signals, passages: list[Passage], top_k: int, n: int = 1, scope: Scope | None = None
     ) -> list[Passage]:
