@@ -7,6 +7,7 @@ cannot disagree on what 潍坊 or 2024 means.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -93,7 +94,8 @@ def iso_bound(value: str, end: bool = False) -> str:
     if day:
         return f"{year}-{int(month):02d}-{int(day):02d}"
     if month:
-        return f"{year}-{int(month):02d}-{'31' if end else '01'}"
+        last = calendar.monthrange(int(year), int(month))[1] if 1 <= int(month) <= 12 else 31
+        return f"{year}-{int(month):02d}-{last if end else 1:02d}"
     return f"{year}-{'12-31' if end else '01-01'}"
 
 
