@@ -67,6 +67,14 @@ def check_question(question: str, max_chars: int) -> tuple[str, str]:
     return q, notice
 
 
+def _doc_label(p: Passage) -> str:
+    """《title》（place, date）: how a note names a document the scope left out."""
+    meta = p.meta
+    where = "，".join(x for x in (meta.place, meta.date) if x) if meta else ""
+    title = (meta.title if meta else "") or p.chunk.doc_id
+    return f"《{title}》（{where}）" if where else f"《{title}》"
+
+
 class Pipeline:
     def __init__(self, settings: Settings | None = None, generator: Generator | None = None) -> None:
         self.settings = settings or Settings()
@@ -252,7 +260,7 @@ class Pipeline:
         if refused and scope is not None and not scope.is_empty():
             outside = self.retriever.outside_scope(search_query, scope, self.settings.refuse_below)
             if outside:
-                titles = "、".join(dict.fromkeys(f"《{p.meta.title or p.chunk.doc_id}》" for p in outside))
+                titles = "、".join(dict.fromkeys(_doc_label(p) for p in outside))
                 note = f"所选范围（{describe(scope)}）之外的文件可能回答这个问题：{titles}。"
                 notice = f"{notice} {note}".strip()
                 checks.append(

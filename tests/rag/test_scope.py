@@ -48,12 +48,12 @@ def test_a_question_suggests_a_scope_but_only_for_places_indexed_and_issuing_yea
 
 
 def test_pipeline_answers_within_the_scope_and_notes_what_it_left_out(index_dir):
-    """Refused before generation (衢州's documents do not mention 寿光), so no model is loaded."""
+    """Refused before generation (潍坊's plan does not mention 衢州), so no model is loaded."""
     from rag.config import Settings
     from rag.pipeline import Pipeline
 
     pipe = Pipeline(Settings(index_dir=index_dir))
-    answer = pipe.ask("寿光市2025年的GDP目标是多少？", scope=make_scope(places=["衢州"]))
-    assert answer.refused and {p["doc"] for p in answer.passages} == {QUZHOU}
-    assert "所选范围（地点 衢州）之外的文件可能回答这个问题" in answer.notice and "潍坊" in answer.notice
+    answer = pipe.ask("衢州市规上工业总产值的目标是多少？", scope=make_scope(places=["潍坊"]))
+    assert answer.refused and {p["doc"] for p in answer.passages} == {WEIFANG}
+    assert "所选范围（地点 潍坊）之外的文件可能回答这个问题" in answer.notice and "衢州" in answer.notice
     assert pipe.loaded_generator is None
