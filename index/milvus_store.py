@@ -6,7 +6,8 @@ One collection holds a row per chunk: the chunk's JSON, a dense vector (HNSW,
 inner product), its simplified text analysed by Milvus's jieba tokenizer into a
 BM25 sparse vector (a `BM25` Function), and the scalar fields a Scope filters on
 (doc_id, issuer, place, doc_type, date). A second collection (`<name>_meta`)
-holds the manifest and the documents as JSON, split into rows.
+holds the manifest and the documents as JSON, split into rows. Engine-side fusion is `hybrid_search` with `RRFRanker`;
+the fusion weights (dense 1, BM25 2 by default) are given by repeating a request.
 
 What Milvus guarantees and what this store adds (README "Stores"):
 - Milvus has no transaction over several requests; an insert or delete request
@@ -135,6 +136,7 @@ class MilvusStore:
         *,
         fusion: str = "engine",
         rrf_k: int = 60,
+        weights: tuple[float, float] = (1.0, 1.0),
         db_name: str = "",
         tls: dict[str, Any] | None = None,
     ) -> None:
@@ -146,8 +148,12 @@ class MilvusStore:
         self.token = token or ""
         self.collection = collection
         self.meta = f"{collection}_meta"
-        self.fusion = fusion
         self.rrf_k = rrf_k
+        self.weights = weights
+        # RRFRanker has no per-request weights; a whole-number weight w is given by sending that request w times
+        # (RRF adds 1/(k+rank) per request). Other weights cannot be expressed there: fuse in this program then.
+        whole = all(float(w).is_integer() and 1 <= w <= 8 for w in weights)
+        self.fusion = fusion if whole else "client"
         self._tls = {k: v for k, v in (tls or {}).items() if v not in (None, "")}
         self._db_name = db_name
         self.after_rows: Callable[[], None] | None = None  # test hook: a fault between row write and commit
@@ -171,6 +177,7 @@ class MilvusStore:
             collection=settings.milvus_collection,
             fusion=settings.milvus_fusion,
             rrf_k=settings.rrf_k,
+            weights=(settings.dense_weight, settings.bm25_weight),
             tls=tls,
         )
 
@@ -559,10 +566,10 @@ class MilvusIndex:
         bm25 = self._bm25(text, candidates, where)
         fused = None
         if self.store.fusion == "engine" and bm25:
-            reqs = [
-                AnnSearchRequest([vec], "vector", dense_param, limit=candidates, expr=where),
-                AnnSearchRequest([text], "sparse", {"metric_type": "BM25"}, limit=candidates, expr=where),
-            ]
+            dense_w, bm25_w = (int(w) for w in self.store.weights)
+            reqs = [AnnSearchRequest([vec], "vector", dense_param, limit=candidates, expr=where)] * dense_w + [
+                AnnSearchRequest([text], "sparse", {"metric_type": "BM25"}, limit=candidates, expr=where)
+            ] * bm25_w
             out = c.hybrid_search(
                 name, reqs, ranker=RRFRanker(self.store.rrf_k), limit=candidates, output_fields=["pk"]
             )
