@@ -58,7 +58,7 @@ def row_fields(doc_id: str, meta: DocMeta | None) -> dict[str, str]:
     meta = meta or DocMeta()
     return {
         "doc_id": doc_id,
-        "issuer": meta.issuer or "",
+        "issuer": to_simplified(meta.issuer or ""),
         "place": place_key(meta.place),
         "doc_type": doc_type(meta),
         "date": meta.date or "",
@@ -124,7 +124,10 @@ def make_scope(
         raise RagError(f"unknown document type {', '.join(unknown)}; choose from {', '.join(DOC_TYPES)}")
     scope = Scope(
         docs=_strings(list(docs) if docs and not isinstance(docs, str) else docs, "docs"),
-        issuers=_strings(list(issuers) if issuers and not isinstance(issuers, str) else issuers, "issuers"),
+        issuers=tuple(
+            to_simplified(i)
+            for i in _strings(list(issuers) if issuers and not isinstance(issuers, str) else issuers, "issuers")
+        ),
         places=_strings(list(places) if places and not isinstance(places, str) else places, "places"),
         doc_types=kinds,
         since=iso_bound(since or ""),

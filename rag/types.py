@@ -45,7 +45,7 @@ class Scope:
     """
 
     docs: tuple[str, ...] = ()  # document ids (source file names)
-    issuers: tuple[str, ...] = ()  # a document matches when its issuer contains one of these
+    issuers: tuple[str, ...] = ()  # a document matches when its issuer (simplified script) contains one of these
     places: tuple[str, ...] = ()  # place names; 潍坊 and 潍坊市 are one place
     doc_types: tuple[str, ...] = ()  # rag.scope.DOC_TYPES, derived from the title
     since: str = ""  # ISO date, inclusive; a document without a date is outside a dated scope
