@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 
 from rag.law import article_number, canonical_references
 from rag.metadata import DOC_NUMBER
+from rag.numerals import with_digits
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
 from rag.types import Chunk
@@ -91,9 +92,9 @@ def _citable_text(chunk: Chunk) -> str:
     without them a passage that merely shares more words would take the citation.
     """
     if article_number(chunk.heading) is None:
-        return chunk.text
+        return with_digits(chunk.text)
     article = chunk.heading.rsplit(" > ", 1)[-1]
-    return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{chunk.text}"
+    return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{with_digits(chunk.text)}"
 
 
 def recite(text: str, context: list[ContextPassage]) -> str:
@@ -144,7 +145,7 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     """
     asked = set(_FIGURE.findall(question))
     asked_text = to_simplified(re.sub(r"\d", "", question))
-    texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
+    texts = {c.n: with_digits(to_simplified(c.passage.chunk.text)) for c in context}
     out = []
     for seg in answer_sentences(text):
         body = to_simplified(seg)
@@ -254,7 +255,7 @@ def unsupported_numbers(answer: str, sources: str) -> list[str]:
     missing = []
     for m in re.finditer(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", body, re.I):
         raw = m.group(1).replace(",", "")
-        if raw in src_text:
+        if re.search(rf"(?<![\d.]){re.escape(raw)}(?![\d]|\.\d)", src_text):  # a whole number, not 3 of 32
             continue
         vals = _values(m.group(0))
         if not vals & src_values:
@@ -286,7 +287,7 @@ def _mentions(term: str, text: str) -> bool:
 
 
 def missing_terms(question: str, sources: str) -> list[str]:
-    src = to_simplified(sources)
+    src = with_digits(to_simplified(sources))
     return [t for t in question_terms(question) if not _mentions(t, src)]
 
 
@@ -317,7 +318,7 @@ def unsupported_places(question: str, answer: str, context: list[ContextPassage]
             support += [c.passage.chunk.text, c.passage.chunk.heading, c.passage.chunk.title]
             if meta:
                 support += [meta.title, meta.place, meta.issuer, meta.date]
-    text = to_simplified("\n".join(x for x in support if x))
+    text = with_digits(to_simplified("\n".join(x for x in support if x)))
     # Provinces are checked against all retrieved passages (missing_terms), not the cited one:
     # a city plan rarely names its province, and translations tend to add it.
     places = [t for t in terms if not t.isdigit() and re.sub(r"(省|市|自治区)$", "", t) not in PROVINCES]
@@ -417,13 +418,13 @@ def only_citations(text: str) -> bool:
     return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))
 
 
-def _rewrite(answer: str, context: list[ContextPassage], lang: Lang, question: str) -> str:
+def _rewrite(answer: str, context: list[ContextPassage], lang: Lang, question: str, recite_on: bool = True) -> str:
     """Repairs that change form, never content: citation syntax, units in English, citations pointed right."""
     text = drop_invalid_citations(normalize_citations(answer).strip(), {c.n for c in context})
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
-    text = recite(text, context)
+    text = recite(text, context) if recite_on else text
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question)
@@ -433,14 +434,14 @@ def _rewrite(answer: str, context: list[ContextPassage], lang: Lang, question: s
 def evidence(context: list[ContextPassage]) -> str:
     """What the model was shown as sources: each passage with its header (title, metadata, heading).
 
-    Article references are added in digits as well (第十四条 → 第14条): an answer that writes an article's
-    number in digits quotes the passage, it does not invent a figure.
+    Chinese numerals are added in digits as well (第十四条 → 第14条, 三十日 → 30日): an answer that writes
+    a figure in digits quotes the passage, it does not invent it.
     """
     parts = []
     for c in context:
         chunk = c.passage.chunk
         refs = " ".join(canonical_references(f"{chunk.heading}\n{chunk.text}"))
-        parts.append(f"{header_for(c.passage, c.with_meta)}{chunk.text}\n{refs}")
+        parts.append(f"{header_for(c.passage, c.with_meta)}{with_digits(chunk.text)}\n{refs}")
     return "\n".join(parts)
 
 
@@ -477,20 +478,29 @@ CHECKS = (
 )
 
 
-def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str = "") -> Grounding:
+RULES = ("recite", *(name for name, _ in CHECKS))  # what an ablation may switch off
+
+
+def ground(
+    answer: str, context: list[ContextPassage], lang: Lang, question: str = "", skip: frozenset[str] = frozenset()
+) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal.
 
     The checks performed are recorded (with the reason of a failure), so an
     evaluation can tell which check refused an answer and how often each fires.
+    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies.
     """
     raw = normalize_citations(answer).strip()
     if only_citations(raw) or is_model_refusal(raw):
         why = "bare citations" if only_citations(raw) else "the model said the sources do not hold the answer"
         return Grounding(REFUSAL[lang], True, "model_refusal", [Check("model_refusal", "fail", why)])
     checks = [Check("model_refusal", "pass")]
-    text = _rewrite(answer, context, lang, question)
+    text = _rewrite(answer, context, lang, question, recite_on="recite" not in skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
     for name, check in CHECKS:
+        if name in skip:
+            checks.append(Check(name, "skip", "switched off"))
+            continue
         why = check(text, context, question)
         if why:
             checks.append(Check(name, "fail", why))

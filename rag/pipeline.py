@@ -37,7 +37,7 @@ from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_message
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
 from rag.script import detect_lang, to_script
-from rag.select import best_covering, select_context
+from rag.select import ContextPassage, best_covering, select_context
 from rag.types import Answer, Citation, ModelInfo, Passage, Timings
 
 History = list[tuple[str, str]]
@@ -217,27 +217,7 @@ class Pipeline:
         for piece in [p for p in answer_sentences(text) if p] or [text]:
             yield Event("token", piece)
 
-        by_n = {c.n: c for c in context}
-        citations = []
-        if not refused:
-            for n in cited_numbers(text):
-                c = by_n.get(n)
-                if c is None:
-                    continue
-                p = c.passage
-                title = (p.meta.title if p.meta else "") or p.chunk.title
-                citations.append(
-                    Citation(
-                        n=n,
-                        doc=p.chunk.doc_id,
-                        title=title,
-                        chunk_id=p.chunk.id,
-                        text=p.chunk.text,
-                        page=p.chunk.page,
-                        dates=p.meta.law_dates() if p.meta else {},
-                        sentence=best_sentence(text, p.chunk.text),  # a span of the shown text, to highlight
-                    )
-                )
+        citations = [] if refused else build_citations(text, context)
         total_ms = (time.perf_counter() - t0) * 1000
         answer = Answer(
             id=qid,
@@ -257,4 +237,35 @@ class Pipeline:
             notice=notice,
             passage_objs=passages,
         )
-        yield Event("answer", answer, {"refusal_reason": refusal_reason, "raw": raw, "retry": retry})
+        trace = {
+            "raw": raw,
+            "retry": retry,
+            "lang": lang,
+            "checked_question": f"{standalone}\n{search_query}",
+            "context": [{"n": c.n, "chunk_id": c.passage.chunk.id, "with_meta": c.with_meta} for c in context],
+        }
+        yield Event("answer", answer, {"refusal_reason": refusal_reason, **trace})
+
+
+def build_citations(text: str, context: list[ContextPassage]) -> list[Citation]:
+    """One Citation per [n] of a checked answer, with the sentence of the passage it draws on."""
+    by_n = {c.n: c for c in context}
+    citations = []
+    for n in cited_numbers(text):
+        c = by_n.get(n)
+        if c is None:
+            continue
+        p = c.passage
+        citations.append(
+            Citation(
+                n=n,
+                doc=p.chunk.doc_id,
+                title=(p.meta.title if p.meta else "") or p.chunk.title,
+                chunk_id=p.chunk.id,
+                text=p.chunk.text,
+                page=p.chunk.page,
+                dates=p.meta.law_dates() if p.meta else {},
+                sentence=best_sentence(text, p.chunk.text),  # a span of the shown text, to highlight
+            )
+        )
+    return citations
