@@ -20,8 +20,7 @@ QUESTIONS = [
 
 
 def test_replay_switches_off_one_rule_at_a_time(tmp_path, embedder, capsys):
-    from index import builder
-    from index import store
+    from index import builder, store
     from rag.document import prepare_file
 
     (tmp_path / "rules.txt").write_text(DOC, encoding="utf-8")
