@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from rag.law import article_number, canonical_references
-from rag.metadata import DOC_NUMBER
+from rag.metadata import DOC_NUMBER, place_stem
 from rag.numerals import with_digits
+from rag.places import administrative_places, pinyin_table, romanized
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
 from rag.types import Chunk
@@ -445,29 +447,74 @@ def evidence(context: list[ContextPassage]) -> str:
     return "\n".join(parts)
 
 
+@dataclass
+class Reply:
+    """What a check reads: the answer (form repaired), the passages shown, what was asked, the index's places."""
+
+    text: str
+    context: list[ContextPassage]
+    question: str
+    places: Mapping[str, int] = field(default_factory=dict)
+
+    def cited_support(self) -> str:
+        """The cited passages (all shown ones when nothing is cited) with their titles and metadata."""
+        cited = set(cited_numbers(self.text)) or {c.n for c in self.context}
+        parts = []
+        for c in self.context:
+            if c.n in cited:
+                meta = c.passage.meta
+                parts += [c.passage.chunk.text, c.passage.chunk.heading, c.passage.chunk.title]
+                if meta:
+                    parts += [meta.title, meta.place, meta.issuer]
+        return to_simplified("\n".join(x for x in parts if x))
+
+
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
 # serves a class of answers, named in its docstring, and has a test on text that is not from the corpus.
-def _check_figures(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_figures(r: Reply) -> str:
     """Every figure of the answer is in the sources it was given (not merely in the question)."""
-    missing = unsupported_numbers(text, evidence(context))
+    missing = unsupported_numbers(r.text, evidence(r.context))
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
 
 
-def _check_doc_numbers(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_doc_numbers(r: Reply) -> str:
     """A 文号 is quoted whole from the sources: a near-copy is a different document."""
-    invented = unsupported_doc_numbers(text, evidence(context))
+    invented = unsupported_doc_numbers(r.text, evidence(r.context))
     return f"document numbers not in the sources: {', '.join(invented)}" if invented else ""
 
 
-def _check_quantity(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_quantity(r: Reply) -> str:
     """A sum of money asked for is not answered with a count of people or things."""
-    return "counts people or things where a sum of money was asked" if wrong_quantity(question, text) else ""
+    return "counts people or things where a sum of money was asked" if wrong_quantity(r.question, r.text) else ""
 
 
-def _check_places(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_places(r: Reply) -> str:
     """The places and years the question is about are those of the passages the answer cites."""
-    off_topic = unsupported_places(question, text, context)
+    off_topic = unsupported_places(r.question, r.text, r.context)
     return f"answer not about: {', '.join(off_topic)}" if off_topic else ""
+
+
+_NATIONAL = frozenset({"中国", "中华", "全国", "我国", "中华人民共和国"})
+
+
+def _check_answer_places(r: Reply) -> str:
+    """Every known place the answer names is named by a passage it cites (or by the question).
+
+    The small model fills a list of places with neighbours the passages never
+    name; in English it writes them in pinyin, so names are read back to the
+    index's own (Chinese) place names first. Places the index does not know
+    cannot be judged and pass.
+    """
+    body = re.sub(r"\[\d+\]", "", r.text)
+    known = administrative_places(r.places)
+    counts = {place_stem(name): n for name, n in r.places.items() if place_stem(name) in known}
+    named = {stem for _, stem in romanized(body, pinyin_table(counts))}
+    simp = to_simplified(body)
+    named |= {p for p in known if p in simp}
+    named -= PROVINCES | _NATIONAL  # provinces and the country: translations and summaries add them freely
+    support = r.cited_support() + "\n" + to_simplified(r.question)
+    missing = sorted(p for p in named if p not in support and not any(p in q and p != q for q in named))
+    return f"places not in the cited passages: {', '.join(missing)}" if missing else ""
 
 
 CHECKS = (
@@ -475,6 +522,7 @@ CHECKS = (
     ("doc_numbers", _check_doc_numbers),
     ("quantity_kind", _check_quantity),
     ("places", _check_places),
+    ("answer_places", _check_answer_places),
 )
 
 
@@ -482,7 +530,12 @@ RULES = ("recite", *(name for name, _ in CHECKS))  # what an ablation may switch
 
 
 def ground(
-    answer: str, context: list[ContextPassage], lang: Lang, question: str = "", skip: frozenset[str] = frozenset()
+    answer: str,
+    context: list[ContextPassage],
+    lang: Lang,
+    question: str = "",
+    skip: frozenset[str] = frozenset(),
+    places: Mapping[str, int] | None = None,
 ) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal.
 
@@ -501,7 +554,7 @@ def ground(
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
             continue
-        why = check(text, context, question)
+        why = check(Reply(text, context, question, places or {}))
         if why:
             checks.append(Check(name, "fail", why))
             return Grounding(REFUSAL[lang], True, why, checks)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from rag.generate import Generator
-from rag.metadata import place_stem
+from rag.places import pinyin_table, replace_romanized
 from rag.prompt import rewrite_messages
 
 _FOLLOW_UP = re.compile(
@@ -30,25 +30,8 @@ def rewrite(question: str, history: list[tuple[str, str]], generator: Generator,
 
 
 def romanized_places(question: str, places: Iterable[str] | Mapping[str, int]) -> str:
-    """Pingyi County → 平邑 County: the small LLM cannot transliterate county names back, the corpus can.
-
-    Each place name of the index is keyed by its toneless pinyin; capitalised
-    English words that spell one are replaced by the Chinese name. Given
-    mention counts, the most mentioned of two homophones wins (临沂 over 临邑).
-    """
-    from pypinyin import lazy_pinyin
-
-    table: dict[str, str] = {}
-    counts = places if isinstance(places, Mapping) else dict.fromkeys(places, 0)
-    for name in sorted(counts, key=lambda n: (-counts[n], len(n), n)):
-        stem = place_stem(name)
-        if len(stem) >= 2:
-            table.setdefault("".join(lazy_pinyin(stem)).lower(), stem)
-
-    def sub(m: re.Match[str]) -> str:
-        return table.get(m.group(0).replace("-", "").lower(), m.group(0))
-
-    return re.sub(r"\b[A-Z][a-z]+(?:-[a-z]+)?\b", sub, question)
+    """Pingyi County → 平邑 County: English questions are searched with the corpus's own place names."""
+    return replace_romanized(question, pinyin_table(places))
 
 
 def translate_to_chinese(question: str, generator: Generator) -> str:
