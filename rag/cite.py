@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from rag.law import article_number, canonical_references
+from rag.lists import missing_items
 from rag.metadata import DOC_NUMBER, place_stem
 from rag.numerals import with_digits
 from rag.places import administrative_places, pinyin_table, romanized
+from rag.question import is_list_question
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
 from rag.types import Chunk
@@ -420,16 +422,41 @@ def only_citations(text: str) -> bool:
     return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))
 
 
-def _rewrite(answer: str, context: list[ContextPassage], lang: Lang, question: str, recite_on: bool = True) -> str:
-    """Repairs that change form, never content: citation syntax, units in English, citations pointed right."""
+def complete_list(text: str, context: list[ContextPassage]) -> str:
+    """A list answer that quotes some items of a cited passage's enumerated list gets the rest, quoted and cited.
+
+    Applied to Chinese answers of list questions only; the items are the
+    passage's own words, so nothing is added that the source does not say.
+    """
+    by_n = {c.n: c for c in context}
+    added = []
+    for n in cited_numbers(text):
+        if n in by_n:
+            items = missing_items(text, to_simplified(by_n[n].passage.chunk.text))
+            if items:
+                added.append(f"此外还有：{'；'.join(items)}。[{n}]")
+    return text.rstrip() + ("\n" + "\n".join(added) if added else "")
+
+
+def _rewrite(
+    answer: str,
+    context: list[ContextPassage],
+    lang: Lang,
+    question: str,
+    skip: frozenset[str] = frozenset(),
+) -> str:
+    """Repairs that change form, never content: citation syntax, units in English, citations pointed right,
+    a quoted list completed from its passage."""
     text = drop_invalid_citations(normalize_citations(answer).strip(), {c.n for c in context})
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
-    text = recite(text, context) if recite_on else text
+    text = recite(text, context) if "recite" not in skip else text
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question)
+    if lang != "en" and "complete_list" not in skip and is_list_question(question):
+        text = complete_list(text, context)
     return text
 
 
@@ -526,7 +553,7 @@ CHECKS = (
 )
 
 
-RULES = ("recite", *(name for name, _ in CHECKS))  # what an ablation may switch off
+RULES = ("recite", "complete_list", *(name for name, _ in CHECKS))  # what an ablation may switch off
 
 
 def ground(
@@ -548,7 +575,7 @@ def ground(
         why = "bare citations" if only_citations(raw) else "the model said the sources do not hold the answer"
         return Grounding(REFUSAL[lang], True, "model_refusal", [Check("model_refusal", "fail", why)])
     checks = [Check("model_refusal", "pass")]
-    text = _rewrite(answer, context, lang, question, recite_on="recite" not in skip)
+    text = _rewrite(answer, context, lang, question, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
     for name, check in CHECKS:
         if name in skip:

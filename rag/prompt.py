@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rag.question import is_list_question
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for
 
@@ -43,7 +44,6 @@ def context_block(context: list[ContextPassage]) -> str:
 
 
 LIST_HINT = {"zh-Hans": "逐项列出资料中的原话。", "en": "List every item the sources give."}
-_LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几个方面|几件|列举|概括|what are|list|main areas", re.I)
 
 
 GOAL_HINT = {
@@ -61,7 +61,7 @@ def answer_messages(question: str, context: list[ContextPassage], lang: Lang) ->
     """
     key = "en" if lang == "en" else "zh-Hans"
     hint = LANG_HINT[key]
-    if _LIST_Q.search(to_simplified(question)):  # a list question answered with one item is the commonest miss
+    if is_list_question(question):  # a list question answered with one item is the commonest miss
         hint = LIST_HINT[key] + hint
     if _GOAL_Q.search(question):  # "潍坊的目标是什么？" answered with the qualitative half of the goal
         hint = GOAL_HINT[key] + hint
