@@ -35,7 +35,7 @@ from rag.errors import QuestionError
 from rag.generate import Generator, load_generator
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.retrieve import Retriever
-from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
+from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
 from rag.script import detect_lang, to_script
 from rag.select import ContextPassage, best_covering, select_context
 from rag.types import Answer, Citation, ModelInfo, Passage, Timings
@@ -137,10 +137,12 @@ class Pipeline:
         lang = detect_lang(q)
         standalone = q
         if needs_rewrite(q, history):
-            standalone = rewrite(q, history or [], self.generator, self.settings.history_tokens)
+            standalone = substitute(q, history or [], self.retriever.place_counts()) or rewrite(
+                q, history or [], self.generator, self.settings.history_tokens
+            )
             yield Event("rewrite", standalone)
         search_query = standalone
-        if lang == "en":
+        if detect_lang(standalone) == "en":  # an English question, or a follow-up to one: searched in Chinese
             named = romanized_places(standalone, self.retriever.place_counts())
             search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterable, Mapping
 
 from rag.generate import Generator
-from rag.places import pinyin_table, replace_romanized
+from rag.metadata import place_stem
+from rag.places import administrative_places, pinyin_table, replace_romanized, romanized
 from rag.prompt import rewrite_messages
+from rag.script import detect_lang, to_simplified
 
 _FOLLOW_UP = re.compile(
     r"^(那|那么|还有|另外|以及|和|与)|呢[？?]?$|它|其|该|这个|那个|这些|那些|上述|前者|后者|此外|同样|"
@@ -18,6 +20,59 @@ _FOLLOW_UP = re.compile(
 
 def needs_rewrite(question: str, history: list[tuple[str, str]] | None) -> bool:
     return bool(history) and (len(question) <= 16 or bool(_FOLLOW_UP.search(question)))
+
+
+_ELLIPTICAL_ZH = re.compile(
+    r"^(?:那么?|还有|另外|再问一下)?\s*(?P<x>[\u3400-\u9fff]{2,8}?)\s*(?:呢|的情况呢|怎么样|如何)?\s*[？?。]?$"
+)
+_ELLIPTICAL_EN = re.compile(
+    r"^(?:and|what about|how about)\s+(?P<x>[A-Za-z][A-Za-z -]{1,30}?)\s*(?:city|county|district)?\s*[?.]?$", re.I
+)
+
+
+def _place_in(text: str, table: Mapping[str, str], stems: set[str]) -> tuple[str, str] | None:
+    """(as written, Chinese stem) of the first known place in `text`, Chinese or pinyin."""
+    simp = to_simplified(text)
+    found = [(simp.find(s), s) for s in stems if s in simp]
+    if found:
+        pos, stem = min(found)
+        m = re.match(rf"{re.escape(stem)}(?:省|市|县|区)?", simp[pos:])
+        return text[pos : pos + len(m.group(0))] if m else stem, stem
+    for word, stem in romanized(text, table):
+        return word, stem
+    return None
+
+
+def substitute(question: str, history: list[tuple[str, str]], places: Mapping[str, int]) -> str | None:
+    """ "那青州市呢？" / "And Anqiu?" after a question about another place: that question, about this place.
+
+    The commonest follow-up names a new place and nothing else; the subject and
+    what is asked are the earlier question's, whatever its language. The
+    earlier question is the latest one that was not itself such a follow-up.
+    The place is written in the earlier question's language (pinyin for
+    English). Returns None when the follow-up is not of this kind.
+    """
+    from pypinyin import lazy_pinyin
+
+    stems = set(administrative_places(places))
+    table = pinyin_table({place_stem(n): c for n, c in places.items() if place_stem(n) in stems})
+    q = question.strip()
+    m = _ELLIPTICAL_ZH.match(to_simplified(q)) or _ELLIPTICAL_EN.match(q)
+    new = _place_in(m.group("x"), table, stems) if m else None
+    if new is None or m.group("x").replace(new[0], "").strip() not in ("", "的"):  # type: ignore[union-attr]
+        return None  # the follow-up asks something of its own ("那青州市的产业定位呢？"): the model rewrites it
+    for earlier, _ in reversed(history):
+        e = earlier.strip()
+        if _ELLIPTICAL_ZH.match(to_simplified(e)) or _ELLIPTICAL_EN.match(e):
+            continue
+        old = _place_in(e, table, stems)
+        if old is None or old[1] == new[1]:
+            return None
+        if detect_lang(e) == "en":
+            name = "".join(lazy_pinyin(new[1])).capitalize()
+            return re.sub(rf"\b{re.escape(old[0])}\b", name, e, count=1)
+        return e.replace(old[0], new[0] if not new[0].isascii() else new[1], 1)
+    return None
 
 
 def rewrite(question: str, history: list[tuple[str, str]], generator: Generator, budget: int = 700) -> str:
