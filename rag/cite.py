@@ -422,6 +422,43 @@ def only_citations(text: str) -> bool:
     return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))
 
 
+def prune_citations(text: str, context: list[ContextPassage], keep_share: float = 0.5) -> str:
+    """Of several passages cited for one sentence, keep those whose best sentence holds the claim.
+
+    A small model cites [1][2][3] for a sentence drawn from one of them; the
+    reader checking [2] finds nothing. A cited passage stays when its closest
+    sentence holds one of the sentence's figures, or shares at least
+    `keep_share` of the best-supported passage's words with it; the best one
+    always stays.
+    """
+    texts = {c.n: with_digits(to_simplified(c.passage.chunk.text)) for c in context}
+    out = []
+    for seg in answer_sentences(text):
+        cited = [n for n in dict.fromkeys(int(x) for x in re.findall(r"\[(\d+)\]", seg)) if n in texts]
+        body = to_simplified(re.sub(r"\[\d+\]", "", seg))
+        if len(cited) < 2 or len(body.strip()) < 4:
+            out.append(seg)
+            continue
+        figures = [f for f in _FIGURE.findall(body) if len(f) > 1 or "." in f]
+
+        def closeness(n: int, body: str = body) -> int:
+            sentences = split_sentences(texts[n]) or [texts[n]]
+            return max(_overlap(body, s) for s in sentences)
+
+        score = {n: closeness(n) for n in cited}
+        top = max(score.values())
+        keep = {
+            n
+            for n in cited
+            if score[n] == top
+            or score[n] >= keep_share * top
+            or any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]|\.\d)", texts[n]) for f in figures)
+        }
+        drop = set(cited) - keep
+        out.append(re.sub(r"\[(\d+)\]", lambda m, drop=drop: "" if int(m.group(1)) in drop else m.group(0), seg))
+    return "".join(out)
+
+
 def complete_list(text: str, context: list[ContextPassage]) -> str:
     """A list answer that quotes some items of a cited passage's enumerated list gets the rest, quoted and cited.
 
@@ -455,6 +492,8 @@ def _rewrite(
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question)
+    if "prune_citations" not in skip:
+        text = prune_citations(text, context)
     if lang != "en" and "complete_list" not in skip and is_list_question(question):
         text = complete_list(text, context)
     return text
@@ -553,7 +592,7 @@ CHECKS = (
 )
 
 
-RULES = ("recite", "complete_list", *(name for name, _ in CHECKS))  # what an ablation may switch off
+RULES = ("recite", "prune_citations", "complete_list", *(name for name, _ in CHECKS))  # what an ablation may switch off
 
 
 def ground(
