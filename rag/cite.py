@@ -18,7 +18,7 @@ from rag.lists import missing_items
 from rag.metadata import DOC_NUMBER, place_stem
 from rag.numerals import with_digits
 from rag.places import administrative_places, pinyin_table, romanized
-from rag.question import is_list_question
+from rag.question import asks_money, is_list_question, question_terms
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
 from rag.types import Chunk
@@ -267,24 +267,6 @@ def unsupported_numbers(answer: str, sources: str) -> list[str]:
     return missing
 
 
-def question_terms(question: str) -> list[str]:
-    """Names and years the question is about: if the sources never mention them, they cannot answer it."""
-    import jieba.posseg as pseg
-
-    simp = to_simplified(question)
-    terms = [w for w, flag in pseg.cut(simp) if flag == "ns" and len(w) >= 2]
-    terms += re.findall(r"(?:19|20)\d{2}(?=\s*年)", simp)
-    generic = {"中国", "全国", "我国", "国家", "省委", "市委", "政府"} | NOT_PLACES
-    return [t for t in dict.fromkeys(terms) if t not in generic]
-
-
-# Words that jieba may tag as places or that end in 省/市/县/区 but name no particular place.
-NOT_PLACES = frozenset(
-    "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
-    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区".split()
-)
-
-
 def _mentions(term: str, text: str) -> bool:
     stem = re.sub(r"(省|市|县|区|镇|乡|村)$", "", term)
     return term in text or (len(stem) >= 2 and stem in text)
@@ -352,15 +334,9 @@ def fix_yi_as_billion(answer: str, sources: str) -> str:
     return _MAGNITUDE.sub(repl, answer)
 
 
-_MONEY_Q = re.compile(
-    r"收入|营收|金额|投资|资金|产值|税收|多少钱|revenue|income|investment|funding|spending|yuan", re.I
-)
-_RATE_Q = re.compile(r"增长|增速|比重|占比|比例|百分|growth|rate|share|percent", re.I)
 _COUNT_UNIT = re.compile(
     r"\d\s*(?:万|亿|million|billion|thousand)?\s*(?:人次|人|家|个|项|座|所|户|名|visitors|people|persons|firms|companies)"
 )
-# The question itself asks for a count ("多少家企业获得投资"): a count is the right answer.
-_COUNT_Q = re.compile(r"(?:多少|几)\s*(?:万|亿)?\s*(?:人次|人|家|个|项|座|所|户|名|批|类)|how many|number of", re.I)
 _MONEY_UNIT = re.compile(r"\d\s*(?:万|亿)?\s*元|yuan|RMB|CNY", re.I)
 
 
@@ -370,9 +346,8 @@ def wrong_quantity(question: str, answer: str) -> bool:
     Sources often give the visitor count next to the place where a revenue
     figure would be; the small model then reports the count as the answer.
     """
-    q = to_simplified(question)
     body = re.sub(r"\[\d+\]", "", to_simplified(answer))
-    if not _MONEY_Q.search(q) or _RATE_Q.search(q) or _COUNT_Q.search(q):
+    if not asks_money(question):
         return False
     return bool(_COUNT_UNIT.search(body)) and not _MONEY_UNIT.search(body)
 

@@ -19,12 +19,11 @@ import numpy as np
 from index.dense import search as dense_search
 from index.embed import Embedder
 from index.store import HybridIndex
-from rag.cite import NOT_PLACES, question_terms
 from rag.config import Settings
 from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
+from rag.question import NOT_PLACES, asks_document_facts, question_terms, wants_overview
 from rag.script import to_simplified
-from rag.select import asks_document_facts, wants_overview
 from rag.types import Passage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
