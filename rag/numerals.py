@@ -9,6 +9,7 @@ cn2an does the conversion; the original text is always kept beside it.
 from __future__ import annotations
 
 import re
+import warnings
 
 import cn2an
 
@@ -20,7 +21,9 @@ def digit_form(text: str) -> str:
     if not _CN_NUMERAL.search(text):
         return ""
     try:
-        out = cn2an.transform(text, "cn2an")
+        with warnings.catch_warnings():  # cn2an warns on every lone 万/亿 it leaves as written
+            warnings.simplefilter("ignore")
+            out = cn2an.transform(text, "cn2an")
     except Exception:  # a numeral cn2an cannot parse: the original text still counts
         return ""
     return out if out != text else ""
