@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
@@ -497,6 +498,11 @@ class Reply:
     question: str
     places: Mapping[str, int] = field(default_factory=dict)
 
+    @cached_property
+    def sources(self) -> str:
+        """evidence(context), built once for all checks."""
+        return evidence(self.context)
+
     def cited_support(self) -> str:
         """The cited passages (all shown ones when nothing is cited) with their titles and metadata."""
         cited = set(cited_numbers(self.text)) or {c.n for c in self.context}
@@ -514,13 +520,13 @@ class Reply:
 # serves a class of answers, named in its docstring, and has a test on text that is not from the corpus.
 def _check_figures(r: Reply) -> str:
     """Every figure of the answer is in the sources it was given (not merely in the question)."""
-    missing = unsupported_numbers(r.text, evidence(r.context))
+    missing = unsupported_numbers(r.text, r.sources)
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
 
 
 def _check_doc_numbers(r: Reply) -> str:
     """A 文号 is quoted whole from the sources: a near-copy is a different document."""
-    invented = unsupported_doc_numbers(r.text, evidence(r.context))
+    invented = unsupported_doc_numbers(r.text, r.sources)
     return f"document numbers not in the sources: {', '.join(invented)}" if invented else ""
 
 
@@ -591,11 +597,12 @@ def ground(
     checks = [Check("model_refusal", "pass")]
     text = _rewrite(answer, context, lang, question, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
+    reply = Reply(text, context, question, places or {})
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
             continue
-        why = check(Reply(text, context, question, places or {}))
+        why = check(reply)
         if why:
             checks.append(Check(name, "fail", why))
             return Grounding(REFUSAL[lang], True, why, checks)
