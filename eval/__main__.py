@@ -1,4 +1,4 @@
-"""python -m eval {run,replay,score,split,cmrc,rgb,bench,ablate}: every command writes files into --out and prints a short table."""
+"""python -m eval {run,replay,score,split,cmrc,rgb,bench,ablate,stores}: every command writes files into --out and prints a short table."""
 
 from __future__ import annotations
 
@@ -166,6 +166,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stores(args: argparse.Namespace) -> int:
+    from eval import stores
+    from eval.common import settings_from_args
+
+    out = Path(args.out)
+    summary = stores.run(out, args.dataset or [DEFAULT_DATASET], settings_from_args(args), not args.no_extra)
+    stores.print_summary(out, summary)
+    return 0
+
+
 def cmd_ablate(args: argparse.Namespace) -> int:
     from eval import ablate
     from eval.common import settings_from_args
@@ -265,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-cmrc", action="store_true", help="do not time the CMRC index build")
     p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("stores", help="retrieval only: hit@k of the same questions on the file store and Milvus")
+    common(p, dataset=False)
+    p.add_argument("--dataset", action="append", help=f"gold JSONL, repeatable (default {DEFAULT_DATASET})")
+    p.add_argument("--no-extra", action="store_true", help="index the bundled corpus only (no corpus-extra laws)")
+    p.set_defaults(func=cmd_stores)
 
     p = sub.add_parser("ablate", help="ablation table: retrieval modes, embedders, chunk sizes, selection")
     common(p)

@@ -16,7 +16,8 @@ from tqdm import tqdm
 
 from index import store
 from index.embed import Embedder
-from index.store import HybridIndex, Manifest
+from index.store import Manifest
+from index.stores import IndexStore, SearchIndex, as_store
 from rag.chunk import ChunkSettings, chunk_document
 from rag.errors import IndexStoreError, RagError
 from rag.types import Document
@@ -70,12 +71,14 @@ def _embed_docs(docs: list[Document], embedder: Embedder, settings: ChunkSetting
 
 def build(
     docs: list[Document],
-    root: Path,
+    root: Path | str | IndexStore,
     embedder: Embedder,
     settings: ChunkSettings | None = None,
     index_type: str = "flat",
     progress: Progress | None = None,
-) -> HybridIndex:
+) -> SearchIndex:
+    """Index exactly these documents (a duplicate by content once) into a folder or any IndexStore."""
+    target = as_store(root)
     settings = settings or ChunkSettings()
     unique: dict[str, Document] = {}
     hashes: set[str] = set()
@@ -86,64 +89,68 @@ def build(
     chunks, vectors = _embed_docs(list(unique.values()), embedder, settings, progress)
     manifest = Manifest(store.FORMAT_VERSION, embedder.name, embedder.dim, settings.size, settings.overlap, index_type)
     manifest.prep_version = prep_version()
-    index = HybridIndex.create(manifest, unique, chunks, vectors)
-    with store.write_lock(root):
-        store.save(index, root)
-    return index
+    return target.replace_all(manifest, unique, chunks, vectors)
+
+
+def _current_manifest(target: IndexStore, embedder: Embedder) -> Manifest:
+    """The manifest to update, with the embedder guard; a new one when the store is still empty."""
+    if not target.exists():
+        manifest = Manifest(
+            store.FORMAT_VERSION, embedder.name, embedder.dim, ChunkSettings.size, ChunkSettings.overlap, "flat"
+        )
+        return manifest
+    manifest = target.read_manifest()
+    if manifest.embedder != embedder.name:
+        raise IndexStoreError(
+            f"index at {target.spec} was built with embedder '{manifest.embedder}' (dim {manifest.dim}), "
+            f"but '{embedder.name}' is configured; its vectors are not comparable. "
+            + store.REBUILD_HINT.format(path=target.spec)
+        )
+    return manifest
 
 
 def add(
     docs: Iterable[Document],
-    root: Path,
+    root: Path | str | IndexStore,
     embedder: Embedder,
     progress: Progress | None = None,
-) -> tuple[HybridIndex, UpdateReport]:
+) -> tuple[SearchIndex | None, UpdateReport]:
+    """Add new documents and replace changed ones; only they are embedded. Returns (index or None, report)."""
+    target = as_store(root)
     report = UpdateReport()
-    with store.write_lock(root):
-        try:
-            current = store.load(root, embedder=embedder.name)
-        except IndexStoreError:
-            if (root / "CURRENT").exists():
-                raise
-            current = None
-        if current is None:
-            manifest = Manifest(
-                store.FORMAT_VERSION, embedder.name, embedder.dim, ChunkSettings.size, ChunkSettings.overlap, "flat"
-            )
-            current = HybridIndex.create(manifest, {}, [], np.zeros((0, embedder.dim), dtype=np.float32))
-        settings = ChunkSettings(current.manifest.chunk_size, current.manifest.chunk_overlap)
-        known = {d.content_hash: d.doc_id for d in current.docs.values()}
+    with target.write_lock():
+        manifest = _current_manifest(target, embedder)
+        settings = ChunkSettings(manifest.chunk_size, manifest.chunk_overlap)
+        known = {v["content_hash"]: k for k, v in manifest.documents.items()}
         new: dict[str, Document] = {}
         for d in docs:
             if d.content_hash in known:
                 report.skipped.append(f"{d.doc_id}: same content as {known[d.content_hash]}, not indexed twice")
                 continue
-            (report.replaced if d.doc_id in current.docs else report.added).append(d.doc_id)
+            (report.replaced if d.doc_id in manifest.documents else report.added).append(d.doc_id)
             new[d.doc_id] = d
             known[d.content_hash] = d.doc_id
         if not new:
-            return current, report
-        base = current.without(set(new))
+            return None, report
         chunks, vectors = _embed_docs(list(new.values()), embedder, settings, progress)
-        updated = HybridIndex.create(
-            base.manifest,
-            {**base.docs, **new},
-            base.chunks + chunks,
-            np.vstack([base.vectors, vectors]) if len(base.vectors) else vectors,
-        )
-        report.version = store.save(updated, root)
+        updated, report.version = target.apply(manifest, new, chunks, vectors, set())
     return updated, report
 
 
-def remove(doc_ids: Iterable[str], root: Path, embedder_name: str | None = None) -> tuple[HybridIndex, UpdateReport]:
+def remove(
+    doc_ids: Iterable[str], root: Path | str | IndexStore, embedder_name: str | None = None
+) -> tuple[SearchIndex, UpdateReport]:
+    target = as_store(root)
     report = UpdateReport()
-    with store.write_lock(root):
-        current = store.load(root, embedder=embedder_name)
+    with target.write_lock():
+        manifest = target.read_manifest()
+        if embedder_name is not None and manifest.embedder != embedder_name:
+            target.open(embedder=embedder_name)  # raises the embedder guard's error
         wanted = set(doc_ids)
-        missing = wanted - set(current.docs)
+        missing = wanted - set(manifest.documents)
         if missing:
             raise RagError(f"not in the index: {', '.join(sorted(missing))}")
-        updated = current.without(wanted)
+        empty = np.zeros((0, manifest.dim), dtype=np.float32)
+        updated, report.version = target.apply(manifest, {}, [], empty, wanted)
         report.removed = sorted(wanted)
-        report.version = store.save(updated, root)
     return updated, report

@@ -22,10 +22,19 @@ def build_faiss(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
     return index
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (scores, positions) for one L2-normalised query vector; -1 positions dropped."""
+def search(
+    index: faiss.Index, query: np.ndarray, k: int, params: faiss.SearchParameters | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, positions) for one L2-normalised query vector; -1 positions dropped.
+
+    `params` may carry an IDSelector: the search then ranks only those rows (a scope), so k stays k.
+    """
     if index.ntotal == 0:
         return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, index.ntotal))
+    q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if params is None:
+        scores, ids = index.search(q, min(k, index.ntotal))
+    else:
+        scores, ids = index.search(q, min(k, index.ntotal), params=params)
     keep = ids[0] >= 0
     return scores[0][keep], ids[0][keep]

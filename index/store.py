@@ -26,8 +26,9 @@ import numpy as np
 
 from index.bm25 import BM25Index, tokenize
 from index.dense import build_faiss
+from index.stores import Signals, file_signals
 from rag.errors import IndexStoreError
-from rag.types import Chunk, CleanReport, DocMeta, Document
+from rag.types import Chunk, CleanReport, DocMeta, Document, Scope
 
 FORMAT_VERSION = 1
 REBUILD_HINT = "rebuild it with: python -m rag index build --index {path}"
@@ -69,17 +70,13 @@ class HybridIndex:
         chunks: list[Chunk],
         vectors: np.ndarray,
     ) -> HybridIndex:
-        manifest.documents = {
-            d.doc_id: {
-                "content_hash": d.content_hash,
-                "title": d.meta.title,
-                "chunks": sum(1 for c in chunks if c.doc_id == d.doc_id),
-                **clean_summary(d.report),
-            }
-            for d in docs.values()
-        }
+        manifest.documents = manifest_documents(docs, chunks)
         bm25 = BM25Index([tokenize(c.embed_text()) for c in chunks])
         return cls(manifest, docs, chunks, vectors, build_faiss(vectors, manifest.index_type), bm25)
+
+    def signals(self, qvec: np.ndarray, query: str, candidates: int, scope: Scope | None = None) -> Signals:
+        """The SearchIndex protocol (index/stores.py): FAISS and BM25 candidates within the scope."""
+        return file_signals(self, qvec, query, candidates, scope)
 
     def without(self, doc_ids: set[str]) -> HybridIndex:
         keep = [i for i, c in enumerate(self.chunks) if c.doc_id not in doc_ids]
@@ -87,6 +84,22 @@ class HybridIndex:
         manifest = dataclasses.replace(self.manifest, documents={}, files={})
         vectors = self.vectors[keep] if len(keep) else np.zeros((0, self.manifest.dim), dtype=np.float32)
         return HybridIndex.create(manifest, docs, [self.chunks[i] for i in keep], vectors)
+
+
+def manifest_documents(docs: dict[str, Document], chunks: list[Chunk]) -> dict[str, dict[str, Any]]:
+    """The manifest's entry per document (both stores write the same): hash, title, chunk count, cleaning."""
+    counts: dict[str, int] = {}
+    for c in chunks:
+        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+    return {
+        d.doc_id: {
+            "content_hash": d.content_hash,
+            "title": d.meta.title,
+            "chunks": counts.get(d.doc_id, 0),
+            **clean_summary(d.report),
+        }
+        for d in docs.values()
+    }
 
 
 def clean_summary(report: CleanReport) -> dict[str, Any]:
@@ -112,7 +125,7 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _doc_to_json(d: Document) -> dict[str, Any]:
+def doc_to_json(d: Document) -> dict[str, Any]:
     return {
         "doc_id": d.doc_id,
         "text": d.text,
@@ -122,7 +135,7 @@ def _doc_to_json(d: Document) -> dict[str, Any]:
     }
 
 
-def _doc_from_json(o: dict[str, Any]) -> Document:
+def doc_from_json(o: dict[str, Any]) -> Document:
     return Document(o["doc_id"], o["text"], DocMeta(**o["meta"]), o["content_hash"], CleanReport.from_json(o["report"]))
 
 
@@ -141,7 +154,7 @@ def _fsync_tree(folder: Path) -> None:
 
 def _write_version(index: HybridIndex, folder: Path) -> None:
     folder.mkdir(parents=True)
-    _write_jsonl(folder / "docs.jsonl", [_doc_to_json(d) for d in index.docs.values()])
+    _write_jsonl(folder / "docs.jsonl", [doc_to_json(d) for d in index.docs.values()])
     _write_jsonl(folder / "chunks.jsonl", [dataclasses.asdict(c) for c in index.chunks])
     np.save(folder / "vectors.npy", index.vectors.astype(np.float32))
     faiss.write_index(index.faiss_index, str(folder / "dense.faiss"))
@@ -243,7 +256,7 @@ def load(root: Path, embedder: str | None = None, verify: bool = True) -> Hybrid
     try:
         docs = {}
         for line in (folder / "docs.jsonl").read_text(encoding="utf-8").splitlines():
-            d = _doc_from_json(json.loads(line))
+            d = doc_from_json(json.loads(line))
             docs[d.doc_id] = d
         chunks = [Chunk(**json.loads(x)) for x in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
         vectors = np.load(folder / "vectors.npy")

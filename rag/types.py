@@ -36,6 +36,28 @@ class DocMeta:
         return {k: v for k, v in dates.items() if v}
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a question may be answered from; empty fields do not restrict.
+
+    Applied inside each store's search (not by dropping hits after top-k), so a
+    narrow scope still returns k passages. Matching rules live in rag.scope.
+    """
+
+    docs: tuple[str, ...] = ()  # document ids (source file names)
+    issuers: tuple[str, ...] = ()  # a document matches when its issuer (simplified script) contains one of these
+    places: tuple[str, ...] = ()  # place names; 潍坊 and 潍坊市 are one place
+    doc_types: tuple[str, ...] = ()  # rag.scope.DOC_TYPES, derived from the title
+    since: str = ""  # ISO date, inclusive; a document without a date is outside a dated scope
+    until: str = ""  # ISO date, inclusive
+
+    def is_empty(self) -> bool:
+        return not (self.docs or self.issuers or self.places or self.doc_types or self.since or self.until)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if v}
+
+
 @dataclass
 class RemovedLine:
     """One line cleaning removed, and the rule that removed it."""

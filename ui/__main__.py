@@ -22,6 +22,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--index", default=None, help="index folder (default var/index)")
     p.add_argument(
+        "--store", default=None, help="milvus:FILE.db or http(s)://HOST:19530 instead of --index ($RAG_STORE)"
+    )
+    p.add_argument(
         "--auth-file",
         default=None,
         help="file with lines user:password[:role] for the chat login (role: reader|editor)",
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     from ui.feedback import DEFAULT_FEEDBACK
 
     settings = Settings(index_dir=Path(args.index)) if args.index else Settings()
+    if args.store:
+        settings.store = args.store
     try:
         pipe = Pipeline(settings)
         if not args.no_warmup:

@@ -27,6 +27,8 @@ from rag.audit import AuditLog
 from rag.errors import ModelError, QuestionError, RagError
 from rag.load import MAX_BYTES
 from rag.pipeline import Pipeline, check_question
+from rag.scope import scope_from_json
+from rag.types import Scope as DocScope  # starlette's Scope is the ASGI one
 from ui.auth import key_matches
 from ui.documents import add_files, remove_docs
 
@@ -60,16 +62,40 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class ScopeField(BaseModel):
+    """The extra request field `scope`: answer only from these documents (empty fields do not restrict)."""
+
+    model_config = ConfigDict(extra="forbid")
+    docs: list[str] = Field(default_factory=list, description="document ids (file names)")
+    issuers: list[str] = Field(default_factory=list, description="issuing bodies; a part of the name matches")
+    places: list[str] = Field(default_factory=list, description="places, e.g. 潍坊")
+    doc_types: list[str] = Field(default_factory=list, description="document types (rag.scope.DOC_TYPES)")
+    since: str | None = Field(default=None, description="issued on or after: YYYY, YYYY-MM or YYYY-MM-DD")
+    until: str | None = Field(default=None, description="issued on or before: YYYY, YYYY-MM or YYYY-MM-DD")
+
+    def to_scope(self) -> DocScope | None:
+        try:
+            return scope_from_json(self.model_dump())
+        except RagError as exc:
+            raise ApiError(400, str(exc), code="invalid_scope") from exc
+
+
+def _scope(field: ScopeField | None) -> DocScope | None:
+    return field.to_scope() if field is not None else None
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens…: accepted, the pipeline decodes greedily
     model: str | None = None
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
+    scope: ScopeField | None = None
 
 
 class RetrieveRequest(BaseModel):
     question: str
     top_k: int | None = Field(default=None, ge=1, le=50)
+    scope: ScopeField | None = None
 
 
 def split_conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
@@ -247,6 +273,7 @@ def build_router(
     @v1.post("/chat/completions")
     async def chat_completions(req: ChatRequest):
         question, history = split_conversation(req.messages)
+        scope = _scope(req.scope)
         try:
             check_question(question, pipe.settings.max_question_chars)  # before any byte is streamed
         except QuestionError as exc:
@@ -255,7 +282,7 @@ def build_router(
         created = int(time.time())
         model = model_name(req.model)
         if not req.stream:
-            answer = await run_in_threadpool(pipe.ask, question, history, cid)
+            answer = await run_in_threadpool(pipe.ask, question, history, cid, scope)
             return {
                 "id": cid,
                 "object": "chat.completion",
@@ -268,14 +295,14 @@ def build_router(
                 "rag": answer.to_json(),
             }
         return StreamingResponse(
-            _sse(pipe, question, history, cid, created, model),
+            _sse(pipe, question, history, cid, created, model, scope),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     @v1.post("/retrieve")
     async def retrieve(req: RetrieveRequest) -> dict[str, Any]:
-        passages = await run_in_threadpool(pipe.retrieve, req.question, req.top_k)
+        passages = await run_in_threadpool(pipe.retrieve, req.question, req.top_k, _scope(req.scope))
         return {"passages": [p.to_json() for p in passages]}
 
     @v1.get("/documents")
@@ -385,7 +412,13 @@ def _chunk(cid: str, created: int, model: str, delta: dict[str, Any], finish: st
 
 
 async def _sse(
-    pipe: Pipeline, question: str, history: list[tuple[str, str]], cid: str, created: int, model: str
+    pipe: Pipeline,
+    question: str,
+    history: list[tuple[str, str]],
+    cid: str,
+    created: int,
+    model: str,
+    scope: DocScope | None = None,
 ) -> AsyncIterator[str]:
     """Tokens as they come; the last chunk carries the grounded answer (a refusal may replace the tokens).
 
@@ -394,7 +427,7 @@ async def _sse(
     stops the model within a token and frees it for the next user.
     """
     yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
-    events: Iterator = pipe.stream(question, history, cid)
+    events: Iterator = pipe.stream(question, history, cid, scope)
     try:
         async for ev in iterate_in_threadpool(events):
             if ev.kind == "token":

@@ -19,8 +19,9 @@ from rag.audit import AuditLog
 from rag.errors import RagError
 from rag.load import SUPPORTED
 from rag.pipeline import Pipeline, check_question
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, Scope
 from ui import render
+from ui import scope as scope_ui
 from ui.api import document_rows
 from ui.auth import EDITOR, Account, role_of
 from ui.documents import add_files, remove_docs
@@ -57,9 +58,17 @@ def _record(answer: Answer) -> dict[str, Any]:
 
 
 def respond(
-    pipe: Pipeline, message: str, chat: Messages, history: History, records: dict[int, dict[str, Any]]
+    pipe: Pipeline,
+    message: str,
+    chat: Messages,
+    history: History,
+    records: dict[int, dict[str, Any]],
+    scope: Scope | None = None,
 ) -> Iterator[tuple[str, Messages, str, History, dict[int, dict[str, Any]]]]:
-    """Stream one turn: user bubble, sources as soon as retrieval is done, tokens, then the grounded answer."""
+    """Stream one turn: user bubble, sources as soon as retrieval is done, tokens, then the grounded answer.
+
+    `scope` (the selector above the input) limits which documents are searched.
+    """
     chat, history, records = list(chat or []), list(history or []), dict(records or {})
     message = message or ""
     try:
@@ -85,7 +94,7 @@ def respond(
 
     text, passages, status = "", [], ""
     try:
-        for ev in pipe.stream(message, history):
+        for ev in pipe.stream(message, history, scope=scope):
             if ev.kind == "rewrite":
                 status = f"检索问题：{ev.data}"
                 chat[bot] = {"role": "assistant", "content": render.status_line(status)}
@@ -271,6 +280,27 @@ def build(
                             allow_tags=False,
                             layout="bubble",
                         )
+                        options = scope_ui.choices(pipe)
+                        with gr.Accordion("检索范围（可选）", open=False, elem_id="scope"):
+                            with gr.Row():
+                                sc_places = gr.Dropdown(
+                                    options["places"], multiselect=True, label="地点", elem_id="scope-places"
+                                )
+                                sc_types = gr.Dropdown(
+                                    options["doc_types"], multiselect=True, label="文件类型", elem_id="scope-types"
+                                )
+                                sc_issuers = gr.Dropdown(
+                                    options["issuers"], multiselect=True, label="发文机关", elem_id="scope-issuers"
+                                )
+                            with gr.Row():
+                                sc_docs = gr.Dropdown(
+                                    options["docs"], multiselect=True, label="文件", elem_id="scope-docs", scale=3
+                                )
+                                sc_since = gr.Textbox(label="起始日期", placeholder="2023 或 2023-06-01", scale=1)
+                                sc_until = gr.Textbox(label="截止日期", placeholder="2024-12-31", scale=1)
+                        scope_count = gr.Markdown(scope_ui.count_line(pipe, None), elem_id="scope-count")
+                        suggest_btn = gr.Button(visible=False, size="sm", elem_id="scope-suggest")
+                        suggested = gr.State(None)
                         with gr.Row():
                             box = gr.Textbox(
                                 placeholder="输入问题，按回车发送（可以追问，例如“那青州市呢？”）",
@@ -316,10 +346,50 @@ def build(
                 doc_status = gr.Markdown(elem_id="doc-status")
                 role_note = gr.Markdown(visible=False, elem_id="role-note")
 
-        def _respond(message, chat, hist, recs):
-            yield from respond(pipe, message, chat, hist, recs)
+        scope_inputs = [sc_places, sc_types, sc_issuers, sc_docs, sc_since, sc_until]
 
-        turn = [box, chatbot, history, records]
+        def _respond(message, chat, hist, recs, *scope_values):
+            try:
+                scope = scope_ui.from_inputs(*scope_values)
+            except RagError as exc:
+                chat = [*(chat or []), {"role": "assistant", "content": render.error_message(f"检索范围有误：{exc}")}]
+                yield message, chat, render.sources_panel([]), hist, recs
+                return
+            yield from respond(pipe, message, chat, hist, recs, scope)
+
+        def _count(*scope_values):
+            return scope_ui.count_for_inputs(pipe, *scope_values)
+
+        for control in scope_inputs:
+            control.change(_count, scope_inputs, scope_count, api_name=False)
+
+        def _suggest(question: str):
+            """A place or issuing year in the question is offered as a button, never applied silently."""
+            hint = scope_ui.suggestion(pipe, question or "")
+            if hint is None:
+                return gr.update(visible=False), None
+            return gr.update(value=scope_ui.suggestion_label(hint), visible=True), hint.to_json()
+
+        box.input(_suggest, box, [suggest_btn, suggested], api_name=False, trigger_mode="always_last")
+
+        def _apply_suggestion(hint: dict | None, places: list[str] | None, since: str, until: str):
+            hint = hint or {}
+            merged = sorted({*(places or []), *hint.get("places", [])})
+            return (
+                gr.update(value=merged),
+                hint.get("since", since) or since,
+                hint.get("until", until) or until,
+                gr.update(visible=False),
+            )
+
+        suggest_btn.click(
+            _apply_suggestion,
+            [suggested, sc_places, sc_since, sc_until],
+            [sc_places, sc_since, sc_until, suggest_btn],
+            api_name=False,
+        )
+
+        turn = [box, chatbot, history, records, *scope_inputs]
         outputs = [box, chatbot, sources, history, records]
         box.submit(_respond, turn, outputs, api_name=False)
         send.click(_respond, turn, outputs, api_name=False)

@@ -62,7 +62,7 @@ def add_files(
         return result
     _, report = builder.add(
         result.docs,
-        pipe.settings.index_dir,
+        pipe.store,
         pipe.embedder,
         progress=lambda f, msg: step(0.2 + 0.75 * f, f"建立索引：{msg}"),
     )
@@ -77,7 +77,7 @@ def remove_docs(pipe: Pipeline, doc_ids: list[str], user: str, via: str, audit: 
     """Remove documents by id; raises RagError naming any that is not indexed (nothing is removed then)."""
     from index import builder
 
-    _, report = builder.remove(doc_ids, pipe.settings.index_dir, pipe.embedder.name)
+    _, report = builder.remove(doc_ids, pipe.store, pipe.embedder.name)
     pipe.reload()
     for doc_id in report.removed:
         audit.record(user, via, "remove", doc_id)

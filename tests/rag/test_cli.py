@@ -190,3 +190,20 @@ def test_batch_passes_history(index_dir, tmp_path):
     assert record["id"] == "f" and "error" not in record and record["passages"]
     # the earlier turn's subject (a GDP target) reached retrieval: a passage holds 临朐县's target
     assert any("临朐县" in p["text"] and "500亿元" in p["text"] for p in record["passages"])
+
+
+def test_ask_with_a_scope_and_a_batch_line_scope(index_dir, tmp_path):
+    """Both refused before generation (潍坊's plan does not mention 衢州), so no model is loaded."""
+    q = "衢州市规上工业总产值的目标是多少？"
+    record = json.loads(run("ask", q, "--place", "潍坊", "--since", "2024", "--json", "--index", str(index_dir)).stdout)
+    assert record["refused"] and {p["doc"] for p in record["passages"]} == {"002_78ad54bd58fc9a9e.txt"}
+    assert any(c["name"] == "scope" and "004_9df9e4a75860d1fb.txt" in c["detail"] for c in record["checks"])
+    batch = tmp_path / "in.jsonl"
+    rows = [{"id": "s", "question": q, "scope": {"docs": ["002_78ad54bd58fc9a9e.txt"]}}]
+    batch.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    run("ask", "--batch", str(batch), "--out", str(out), "--index", str(index_dir))
+    (line,) = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert {p["doc"] for p in line["passages"]} == {"002_78ad54bd58fc9a9e.txt"}
+    bad = run("ask", q, "--type", "公告栏", "--index", str(index_dir), check=False)
+    assert bad.returncode == 1 and "unknown document type" in bad.stderr and "Traceback" not in bad.stderr

@@ -275,3 +275,24 @@ def test_readers_cannot_change_documents_and_editors_are_audited(page, auth_serv
     editor.close()
     rows = [a for a in AuditLog(auth_server.audit).read() if a["file"] == "yunshui_plan.txt"]
     assert [(a["action"], a["via"], a["user"]) for a in rows] == [("add", "chat", "ed")]
+
+
+def test_scope_selector_limits_every_source_to_the_chosen_place(page):
+    """潍坊 only: a question about 衢州 gets 潍坊's passages (and a note), never 衢州's; a place typed is offered."""
+    page.locator("#new-chat").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+    page.locator("#scope").get_by_text("检索范围（可选）").click()
+    page.locator("#scope-places input").click()
+    page.get_by_role("option", name="潍坊").click()
+    page.wait_for_function("() => document.querySelector('#scope-count').innerText.includes('1 / 5')")
+    answer = ask(page, "衢州市规上工业总产值的目标是多少？")
+    items = page.locator("#sources .src-item").all_inner_texts()
+    assert len(items) == 5 and all(WEIFANG_TITLE in t for t in items), items
+    assert "所选范围" in answer and "衢州" in answer  # refused, with the note naming what the scope left out
+    page.screenshot(path=str(SHOTS / "08_scope.png"))
+
+    page.locator("#question textarea").fill("衢州市的目标是什么？")  # names a place: offered, not applied
+    page.locator("#scope-suggest").wait_for(state="visible", timeout=30_000)
+    assert "1 / 5" in page.locator("#scope-count").inner_text()
+    page.locator("#scope-suggest").click()
+    page.wait_for_function("() => document.querySelector('#scope-count').innerText.includes('2 / 5')")
