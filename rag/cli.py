@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import DEFAULT_DOCS, DEFAULT_INDEX, Settings
 from rag.errors import RagError
+from rag.llm_args import add_llm_args, apply_llm_args
 from rag.types import REMOVED_WARN_SHARE
 
 if TYPE_CHECKING:
@@ -21,11 +22,11 @@ if TYPE_CHECKING:
 
 def _settings(args: argparse.Namespace) -> Settings:
     s = Settings(index_dir=Path(args.index))
-    for key in ("embedder", "llm", "top_k", "chunk_size", "chunk_overlap", "index_type"):
+    for key in ("embedder", "top_k", "chunk_size", "chunk_overlap", "index_type"):
         value = getattr(args, key, None)
         if value is not None:
             setattr(s, key, value)
-    return s
+    return apply_llm_args(s, args)
 
 
 def _expand(targets: list[str]) -> list[Path]:
@@ -329,7 +330,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     ask.add_argument("--json", action="store_true", help="print the answer record as JSON")
     ask.add_argument("--batch", help="JSONL file, one {id, question} a line")
     ask.add_argument("--out", help="with --batch: write JSONL here (default: stdout)")
-    ask.add_argument("--llm", help="bundled model key or path to a .gguf file")
+    add_llm_args(ask)
     ask.add_argument("--top-k", type=int, dest="top_k")
     index_opt(ask)
     ask.set_defaults(func=cmd_ask)
