@@ -66,6 +66,11 @@ class LlamaCppGenerator:
         self.held_since: float | None = None  # monotonic time the model was taken, while it is held
         self.deadlines_hit = 0
 
+    @property
+    def waiting(self) -> int:
+        """Calls queued for the model behind the one it is answering."""
+        return self._lock.waiting
+
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 

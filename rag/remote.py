@@ -284,6 +284,7 @@ class OpenAIGenerator:
                 ep = self.pool.acquire(stop, listener, tried)
                 if ep is None:
                     return
+                last = len(tried) + 1 == len(self.pool.endpoints)  # no other server left to try
                 cid = next(self._ids)
                 self._started[cid] = time.monotonic()
                 if deadline is None:
@@ -292,7 +293,7 @@ class OpenAIGenerator:
                     deadline = time.monotonic() + self.deadline_s
                 try:
                     fut = asyncio.run_coroutine_threadsafe(
-                        self._call(ep, messages, max_tokens, out, stop, deadline), self._loop
+                        self._call(ep, messages, max_tokens, out, stop, deadline, last), self._loop
                     )
                     running.append(fut)
                     if stop.is_set():
@@ -336,11 +337,13 @@ class OpenAIGenerator:
         out: queue.Queue,
         stop: threading.Event,
         deadline: float,
+        last: bool = False,
     ) -> None:
+        """One request to one server; `last`: no other server is left, so only the deadline limits its first token."""
         import openai
 
         sent = False
-        first_by = min(deadline, time.monotonic() + self.first_token_s)
+        first_by = deadline if last else min(deadline, time.monotonic() + self.first_token_s)
         try:
             async with asyncio.timeout_at(self._loop.time() + (first_by - time.monotonic())) as limit:
                 stream = await self._client(ep).chat.completions.create(
@@ -366,7 +369,7 @@ class OpenAIGenerator:
                 finally:
                     await stream.close()
         except TimeoutError as exc:
-            if not sent:
+            if not sent and first_by < deadline:  # this server is slow to start: another may be quicker
                 raise _Retry(f"no token within {self.first_token_s:.0f} s") from exc
             self.deadlines_hit += 1
             raise ModelError(
