@@ -32,7 +32,7 @@ from rag.cite import (
 )
 from rag.config import Settings
 from rag.errors import QuestionError
-from rag.generate import Generator, load_generator
+from rag.generate import Generator, generator_for
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
@@ -112,8 +112,7 @@ class Pipeline:
     @property
     def generator(self) -> Generator:
         if self._generator is None:
-            s = self.settings
-            self._generator = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed, s.generation_timeout_s)
+            self._generator = generator_for(self.settings)
         return self._generator
 
     @property
