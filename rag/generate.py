@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from rag.errors import ModelError
 from rag.models import resolve_llm
 from rag.waitqueue import WaitListener, WaitQueue, current_listener
+from rag.worker import drain
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -98,14 +99,7 @@ class LlamaCppGenerator:
         )
         worker.start()
         try:
-            while True:
-                kind, value = out.get()
-                if kind == "token":
-                    yield str(value)
-                elif kind == "error":
-                    raise value  # type: ignore[misc]
-                else:
-                    return
+            yield from (str(v) for v in drain(out, "token"))
         finally:
             stop.set()
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from rag.errors import ModelError
 from rag.waitqueue import WaitListener, WaitQueue, current_listener
+from rag.worker import drain
 
 log = logging.getLogger(__name__)
 PREFIX = "openai:"
@@ -254,14 +255,7 @@ class OpenAIGenerator:
         )
         worker.start()
         try:
-            while True:
-                kind, value = out.get()
-                if kind == "token":
-                    yield str(value)
-                elif kind == "error":
-                    raise value  # type: ignore[misc]
-                else:
-                    return
+            yield from (str(v) for v in drain(out, "token"))
         finally:
             stop.set()
             for fut in running:

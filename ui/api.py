@@ -326,7 +326,9 @@ def build_router(
         return Response(
             export.render(turns, format, conversation_id),
             media_type=export.FORMATS[format],
-            headers={"Content-Disposition": f"attachment; filename=\"export.{format}\"; filename*=UTF-8''{quote(name)}"},
+            headers={
+                "Content-Disposition": f"attachment; filename=\"export.{format}\"; filename*=UTF-8''{quote(name)}"
+            },
         )
 
     @v1.post("/retrieve")

@@ -408,7 +408,9 @@ def build(
         box.submit(_respond, turn, outputs, api_name=False).then(
             export_buttons_update, records, exports, api_name=False
         )
-        send.click(_respond, turn, outputs, api_name=False).then(export_buttons_update, records, exports, api_name=False)
+        send.click(_respond, turn, outputs, api_name=False).then(
+            export_buttons_update, records, exports, api_name=False
+        )
 
         def _example(evt: gr.SelectData) -> str:
             value = evt.value if isinstance(evt.value, dict) else {}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 from rag.pipeline import Event
 from rag.waitqueue import report_waits
+from rag.worker import drain
 
 
 def with_queue_places(start: Callable[[], Iterator[Event]]) -> Iterator[Event]:
@@ -40,14 +41,7 @@ def with_queue_places(start: Callable[[], Iterator[Event]]) -> Iterator[Event]:
 
     threading.Thread(target=run, name="chat-turn", daemon=True).start()
     try:
-        while True:
-            kind, value = out.get()
-            if kind == "event":
-                yield value  # type: ignore[misc]
-            elif kind == "error":
-                raise value  # type: ignore[misc]
-            else:
-                return
+        yield from drain(out, "event")
     finally:
         stop.set()
 
