@@ -1,8 +1,9 @@
-"""python -m eval {run,score,split,cmrc,rgb,bench,ablate,stores}: every command writes files into --out and prints a short table."""
+"""python -m eval {run,replay,score,split,cmrc,rgb,bench,ablate,stores}: every command writes files into --out and prints a short table."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -187,6 +188,22 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from eval import replay
+
+    run = Path(args.run)
+    tables = {}
+    for path in args.dataset or RUN_DATASETS:
+        name = Path(path).stem
+        folder = run / name if (run / name / "trace.jsonl").exists() else run
+        meta = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("meta", {})
+        index_dir = Path(args.index or meta["index"])
+        tables[f"{name} · {args.split}"] = replay.replay(folder, path, index_dir, args.split)
+    print(replay.write(Path(args.out), tables))
+    print(f"wrote {Path(args.out) / 'replay.md'}, replay.json and plots")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eval.common import add_setting_flags
 
@@ -220,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
         "corpus-extra laws, keyed on the content of every file",
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("replay", help="per-rule ablation of the answer checks on a run's stored replies (no model)")
+    p.add_argument("--run", required=True, help="the --out folder of a `python -m eval run` (with trace.jsonl)")
+    p.add_argument("--out", required=True, help="folder for the results")
+    p.add_argument("--dataset", action="append", help=f"gold JSONL, repeatable (default: {' and '.join(RUN_DATASETS)})")
+    p.add_argument("--split", choices=["tune", "test", "all"], default="test")
+    p.add_argument("--index", help="index folder the run used (default: the one its summary names)")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("score", help="score an answers JSONL (CLI JSON shape) against a dataset")
     p.add_argument("--dataset", required=True)

@@ -18,6 +18,7 @@ from rag.config import REPO, Settings
 SETTING_FLAGS: dict[str, type] = {
     "embedder": str,
     "llm": str,
+    "generation_timeout_s": float,
     "top_k": int,
     "candidates": int,
     "dense_weight": float,

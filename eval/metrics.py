@@ -17,7 +17,8 @@ import numpy as np
 
 from eval.dataset import Question
 from eval.normalize import any_evidence_in, norm_answer, strip_citations
-from rag.cite import normalize_citations, question_terms
+from rag.cite import normalize_citations
+from rag.question import question_terms
 from rag.script import detect_lang, to_simplified
 
 Record = dict[str, Any]

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 
 from rag.law import article_number, canonical_references
-from rag.metadata import DOC_NUMBER
+from rag.lists import missing_items
+from rag.metadata import DOC_NUMBER, place_stem
+from rag.numerals import with_digits
+from rag.places import administrative_places, pinyin_table, romanized
+from rag.question import asks_money, is_list_question, question_terms
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
 from rag.types import Chunk
@@ -91,9 +97,9 @@ def _citable_text(chunk: Chunk) -> str:
     without them a passage that merely shares more words would take the citation.
     """
     if article_number(chunk.heading) is None:
-        return chunk.text
+        return with_digits(chunk.text)
     article = chunk.heading.rsplit(" > ", 1)[-1]
-    return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{chunk.text}"
+    return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{with_digits(chunk.text)}"
 
 
 def recite(text: str, context: list[ContextPassage]) -> str:
@@ -144,7 +150,7 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     """
     asked = set(_FIGURE.findall(question))
     asked_text = to_simplified(re.sub(r"\d", "", question))
-    texts = {c.n: to_simplified(c.passage.chunk.text) for c in context}
+    texts = {c.n: with_digits(to_simplified(c.passage.chunk.text)) for c in context}
     out = []
     for seg in answer_sentences(text):
         body = to_simplified(seg)
@@ -254,30 +260,12 @@ def unsupported_numbers(answer: str, sources: str) -> list[str]:
     missing = []
     for m in re.finditer(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", body, re.I):
         raw = m.group(1).replace(",", "")
-        if raw in src_text:
+        if re.search(rf"(?<![\d.]){re.escape(raw)}(?![\d]|\.\d)", src_text):  # a whole number, not 3 of 32
             continue
         vals = _values(m.group(0))
         if not vals & src_values:
             missing.append(m.group(0).strip())
     return missing
-
-
-def question_terms(question: str) -> list[str]:
-    """Names and years the question is about: if the sources never mention them, they cannot answer it."""
-    import jieba.posseg as pseg
-
-    simp = to_simplified(question)
-    terms = [w for w, flag in pseg.cut(simp) if flag == "ns" and len(w) >= 2]
-    terms += re.findall(r"(?:19|20)\d{2}(?=\s*年)", simp)
-    generic = {"中国", "全国", "我国", "国家", "省委", "市委", "政府"} | NOT_PLACES
-    return [t for t in dict.fromkeys(terms) if t not in generic]
-
-
-# Words that jieba may tag as places or that end in 省/市/县/区 but name no particular place.
-NOT_PLACES = frozenset(
-    "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
-    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区".split()
-)
 
 
 def _mentions(term: str, text: str) -> bool:
@@ -286,7 +274,7 @@ def _mentions(term: str, text: str) -> bool:
 
 
 def missing_terms(question: str, sources: str) -> list[str]:
-    src = to_simplified(sources)
+    src = with_digits(to_simplified(sources))
     return [t for t in question_terms(question) if not _mentions(t, src)]
 
 
@@ -317,7 +305,7 @@ def unsupported_places(question: str, answer: str, context: list[ContextPassage]
             support += [c.passage.chunk.text, c.passage.chunk.heading, c.passage.chunk.title]
             if meta:
                 support += [meta.title, meta.place, meta.issuer, meta.date]
-    text = to_simplified("\n".join(x for x in support if x))
+    text = with_digits(to_simplified("\n".join(x for x in support if x)))
     # Provinces are checked against all retrieved passages (missing_terms), not the cited one:
     # a city plan rarely names its province, and translations tend to add it.
     places = [t for t in terms if not t.isdigit() and re.sub(r"(省|市|自治区)$", "", t) not in PROVINCES]
@@ -347,15 +335,9 @@ def fix_yi_as_billion(answer: str, sources: str) -> str:
     return _MAGNITUDE.sub(repl, answer)
 
 
-_MONEY_Q = re.compile(
-    r"收入|营收|金额|投资|资金|产值|税收|多少钱|revenue|income|investment|funding|spending|yuan", re.I
-)
-_RATE_Q = re.compile(r"增长|增速|比重|占比|比例|百分|growth|rate|share|percent", re.I)
 _COUNT_UNIT = re.compile(
     r"\d\s*(?:万|亿|million|billion|thousand)?\s*(?:人次|人|家|个|项|座|所|户|名|visitors|people|persons|firms|companies)"
 )
-# The question itself asks for a count ("多少家企业获得投资"): a count is the right answer.
-_COUNT_Q = re.compile(r"(?:多少|几)\s*(?:万|亿)?\s*(?:人次|人|家|个|项|座|所|户|名|批|类)|how many|number of", re.I)
 _MONEY_UNIT = re.compile(r"\d\s*(?:万|亿)?\s*元|yuan|RMB|CNY", re.I)
 
 
@@ -365,9 +347,8 @@ def wrong_quantity(question: str, answer: str) -> bool:
     Sources often give the visitor count next to the place where a revenue
     figure would be; the small model then reports the count as the answer.
     """
-    q = to_simplified(question)
     body = re.sub(r"\[\d+\]", "", to_simplified(answer))
-    if not _MONEY_Q.search(q) or _RATE_Q.search(q) or _COUNT_Q.search(q):
+    if not asks_money(question):
         return False
     return bool(_COUNT_UNIT.search(body)) and not _MONEY_UNIT.search(body)
 
@@ -417,56 +398,170 @@ def only_citations(text: str) -> bool:
     return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))
 
 
-def _rewrite(answer: str, context: list[ContextPassage], lang: Lang, question: str) -> str:
-    """Repairs that change form, never content: citation syntax, units in English, citations pointed right."""
+def prune_citations(text: str, context: list[ContextPassage], keep_share: float = 0.5) -> str:
+    """Of several passages cited for one sentence, keep those whose best sentence holds the claim.
+
+    A small model cites [1][2][3] for a sentence drawn from one of them; the
+    reader checking [2] finds nothing. A cited passage stays when its closest
+    sentence holds one of the sentence's figures, or shares at least
+    `keep_share` of the best-supported passage's words with it; the best one
+    always stays.
+    """
+    texts = {c.n: with_digits(to_simplified(c.passage.chunk.text)) for c in context}
+    out = []
+    for seg in answer_sentences(text):
+        cited = [n for n in dict.fromkeys(int(x) for x in re.findall(r"\[(\d+)\]", seg)) if n in texts]
+        body = to_simplified(re.sub(r"\[\d+\]", "", seg))
+        if len(cited) < 2 or len(body.strip()) < 4:
+            out.append(seg)
+            continue
+        figures = [f for f in _FIGURE.findall(body) if len(f) > 1 or "." in f]
+
+        def closeness(n: int, body: str = body) -> int:
+            sentences = split_sentences(texts[n]) or [texts[n]]
+            return max(_overlap(body, s) for s in sentences)
+
+        score = {n: closeness(n) for n in cited}
+        top = max(score.values())
+        keep = {
+            n
+            for n in cited
+            if score[n] == top
+            or score[n] >= keep_share * top
+            or any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]|\.\d)", texts[n]) for f in figures)
+        }
+        drop = set(cited) - keep
+        out.append(re.sub(r"\[(\d+)\]", lambda m, drop=drop: "" if int(m.group(1)) in drop else m.group(0), seg))
+    return "".join(out)
+
+
+def complete_list(text: str, context: list[ContextPassage]) -> str:
+    """A list answer that quotes some items of a cited passage's enumerated list gets the rest, quoted and cited.
+
+    Applied to Chinese answers of list questions only; the items are the
+    passage's own words, so nothing is added that the source does not say.
+    """
+    by_n = {c.n: c for c in context}
+    added = []
+    for n in cited_numbers(text):
+        if n in by_n:
+            items = missing_items(text, to_simplified(by_n[n].passage.chunk.text))
+            if items:
+                added.append(f"此外还有：{'；'.join(items)}。[{n}]")
+    return text.rstrip() + ("\n" + "\n".join(added) if added else "")
+
+
+def _rewrite(
+    answer: str,
+    context: list[ContextPassage],
+    lang: Lang,
+    question: str,
+    skip: frozenset[str] = frozenset(),
+) -> str:
+    """Repairs that change form, never content: citation syntax, units in English, citations pointed right,
+    a quoted list completed from its passage."""
     text = drop_invalid_citations(normalize_citations(answer).strip(), {c.n for c in context})
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
-    text = recite(text, context)
+    text = recite(text, context) if "recite" not in skip else text
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question)
+    if "prune_citations" not in skip:
+        text = prune_citations(text, context)
+    if lang != "en" and "complete_list" not in skip and is_list_question(question):
+        text = complete_list(text, context)
     return text
 
 
 def evidence(context: list[ContextPassage]) -> str:
     """What the model was shown as sources: each passage with its header (title, metadata, heading).
 
-    Article references are added in digits as well (第十四条 → 第14条): an answer that writes an article's
-    number in digits quotes the passage, it does not invent a figure.
+    Chinese numerals are added in digits as well (第十四条 → 第14条, 三十日 → 30日): an answer that writes
+    a figure in digits quotes the passage, it does not invent it.
     """
     parts = []
     for c in context:
         chunk = c.passage.chunk
         refs = " ".join(canonical_references(f"{chunk.heading}\n{chunk.text}"))
-        parts.append(f"{header_for(c.passage, c.with_meta)}{chunk.text}\n{refs}")
+        parts.append(f"{header_for(c.passage, c.with_meta)}{with_digits(chunk.text)}\n{refs}")
     return "\n".join(parts)
+
+
+@dataclass
+class Reply:
+    """What a check reads: the answer (form repaired), the passages shown, what was asked, the index's places."""
+
+    text: str
+    context: list[ContextPassage]
+    question: str
+    places: Mapping[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def sources(self) -> str:
+        """evidence(context), built once for all checks."""
+        return evidence(self.context)
+
+    def cited_support(self) -> str:
+        """The cited passages (all shown ones when nothing is cited) with their titles and metadata."""
+        cited = set(cited_numbers(self.text)) or {c.n for c in self.context}
+        parts = []
+        for c in self.context:
+            if c.n in cited:
+                meta = c.passage.meta
+                parts += [c.passage.chunk.text, c.passage.chunk.heading, c.passage.chunk.title]
+                if meta:
+                    parts += [meta.title, meta.place, meta.issuer]
+        return to_simplified("\n".join(x for x in parts if x))
 
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
 # serves a class of answers, named in its docstring, and has a test on text that is not from the corpus.
-def _check_figures(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_figures(r: Reply) -> str:
     """Every figure of the answer is in the sources it was given (not merely in the question)."""
-    missing = unsupported_numbers(text, evidence(context))
+    missing = unsupported_numbers(r.text, r.sources)
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
 
 
-def _check_doc_numbers(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_doc_numbers(r: Reply) -> str:
     """A 文号 is quoted whole from the sources: a near-copy is a different document."""
-    invented = unsupported_doc_numbers(text, evidence(context))
+    invented = unsupported_doc_numbers(r.text, r.sources)
     return f"document numbers not in the sources: {', '.join(invented)}" if invented else ""
 
 
-def _check_quantity(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_quantity(r: Reply) -> str:
     """A sum of money asked for is not answered with a count of people or things."""
-    return "counts people or things where a sum of money was asked" if wrong_quantity(question, text) else ""
+    return "counts people or things where a sum of money was asked" if wrong_quantity(r.question, r.text) else ""
 
 
-def _check_places(text: str, context: list[ContextPassage], question: str) -> str:
+def _check_places(r: Reply) -> str:
     """The places and years the question is about are those of the passages the answer cites."""
-    off_topic = unsupported_places(question, text, context)
+    off_topic = unsupported_places(r.question, r.text, r.context)
     return f"answer not about: {', '.join(off_topic)}" if off_topic else ""
+
+
+_NATIONAL = frozenset({"中国", "中华", "全国", "我国", "中华人民共和国"})
+
+
+def _check_answer_places(r: Reply) -> str:
+    """Every known place the answer names is named by a passage it cites (or by the question).
+
+    The small model fills a list of places with neighbours the passages never
+    name; in English it writes them in pinyin, so names are read back to the
+    index's own (Chinese) place names first. Places the index does not know
+    cannot be judged and pass.
+    """
+    body = re.sub(r"\[\d+\]", "", r.text)
+    known = administrative_places(r.places)
+    counts = {place_stem(name): n for name, n in r.places.items() if place_stem(name) in known}
+    named = {stem for _, stem in romanized(body, pinyin_table(counts))}
+    simp = to_simplified(body)
+    named |= {p for p in known if p in simp}
+    named -= PROVINCES | _NATIONAL  # provinces and the country: translations and summaries add them freely
+    support = r.cited_support() + "\n" + to_simplified(r.question)
+    missing = sorted(p for p in named if p not in support and not any(p in q and p != q for q in named))
+    return f"places not in the cited passages: {', '.join(missing)}" if missing else ""
 
 
 CHECKS = (
@@ -474,24 +569,40 @@ CHECKS = (
     ("doc_numbers", _check_doc_numbers),
     ("quantity_kind", _check_quantity),
     ("places", _check_places),
+    ("answer_places", _check_answer_places),
 )
 
 
-def ground(answer: str, context: list[ContextPassage], lang: Lang, question: str = "") -> Grounding:
+RULES = ("recite", "prune_citations", "complete_list", *(name for name, _ in CHECKS))  # what an ablation may switch off
+
+
+def ground(
+    answer: str,
+    context: list[ContextPassage],
+    lang: Lang,
+    question: str = "",
+    skip: frozenset[str] = frozenset(),
+    places: Mapping[str, int] | None = None,
+) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal.
 
     The checks performed are recorded (with the reason of a failure), so an
     evaluation can tell which check refused an answer and how often each fires.
+    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies.
     """
     raw = normalize_citations(answer).strip()
     if only_citations(raw) or is_model_refusal(raw):
         why = "bare citations" if only_citations(raw) else "the model said the sources do not hold the answer"
         return Grounding(REFUSAL[lang], True, "model_refusal", [Check("model_refusal", "fail", why)])
     checks = [Check("model_refusal", "pass")]
-    text = _rewrite(answer, context, lang, question)
+    text = _rewrite(answer, context, lang, question, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
+    reply = Reply(text, context, question, places or {})
     for name, check in CHECKS:
-        why = check(text, context, question)
+        if name in skip:
+            checks.append(Check(name, "skip", "switched off"))
+            continue
+        why = check(reply)
         if why:
             checks.append(Check(name, "fail", why))
             return Grounding(REFUSAL[lang], True, why, checks)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import DEFAULT_DOCS, DEFAULT_INDEX, Settings
 from rag.errors import RagError
+from rag.llm_args import add_llm_args, apply_llm_args
 from rag.scope import DOC_TYPES
 from rag.types import REMOVED_WARN_SHARE, Scope
 
@@ -22,12 +23,12 @@ if TYPE_CHECKING:
 
 def _settings(args: argparse.Namespace) -> Settings:
     s = Settings(index_dir=Path(args.index))
-    keys = ("embedder", "llm", "top_k", "chunk_size", "chunk_overlap", "index_type", "store", "milvus_token")
+    keys = ("embedder", "top_k", "chunk_size", "chunk_overlap", "index_type", "store", "milvus_token")
     for key in (*keys, "milvus_collection"):
         value = getattr(args, key, None)
         if value is not None:
             setattr(s, key, value)
-    return s
+    return apply_llm_args(s, args)
 
 
 def _expand(targets: list[str]) -> list[Path]:
@@ -358,7 +359,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     ask.add_argument("--json", action="store_true", help="print the answer record as JSON")
     ask.add_argument("--batch", help="JSONL file, one {id, question} a line")
     ask.add_argument("--out", help="with --batch: write JSONL here (default: stdout)")
-    ask.add_argument("--llm", help="bundled model key or path to a .gguf file")
+    add_llm_args(ask)
     ask.add_argument("--top-k", type=int, dest="top_k")
     sc = ask.add_argument_group("scope", "answer only from some documents (repeat an option for several values)")
     sc.add_argument("--doc", action="append", help="a document's file name or title")

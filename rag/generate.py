@@ -15,10 +15,15 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rag.errors import ModelError
 from rag.models import resolve_llm
+from rag.waitqueue import WaitListener, WaitQueue, current_listener
+from rag.worker import drain
+
+if TYPE_CHECKING:
+    from rag.config import Settings
 
 
 class Generator(Protocol):
@@ -54,13 +59,18 @@ class LlamaCppGenerator:
             seed=seed,
             verbose=False,
         )
-        self._lock = threading.Lock()
+        self._lock = WaitQueue(1)  # one call in the model; the others wait in order and know their place
         self.last_wait_ms = 0.0
         self.calls = 0
         self.active = 0  # threads inside the model right now
         self.max_active = 0  # >1 would mean two threads inside the model at once: the load test asserts it never is
         self.held_since: float | None = None  # monotonic time the model was taken, while it is held
         self.deadlines_hit = 0
+
+    @property
+    def waiting(self) -> int:
+        """Calls queued for the model behind the one it is answering."""
+        return self._lock.waiting
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -83,29 +93,30 @@ class LlamaCppGenerator:
         """
         out: queue.Queue[tuple[str, object]] = queue.Queue()
         stop = threading.Event()
-        worker = threading.Thread(target=self._produce, args=(messages, max_tokens, out, stop), name="llm", daemon=True)
+        listener = current_listener()
+        worker = threading.Thread(
+            target=self._produce, args=(messages, max_tokens, out, stop, listener), name="llm", daemon=True
+        )
         worker.start()
         try:
-            while True:
-                kind, value = out.get()
-                if kind == "token":
-                    yield str(value)
-                elif kind == "error":
-                    raise value  # type: ignore[misc]
-                else:
-                    return
+            yield from (str(v) for v in drain(out, "token"))
         finally:
             stop.set()
 
     def _produce(
-        self, messages: list[dict[str, str]], max_tokens: int, out: queue.Queue, stop: threading.Event
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        out: queue.Queue,
+        stop: threading.Event,
+        listener: WaitListener | None = None,
     ) -> None:
         t0 = time.perf_counter()
         try:
-            with self._lock:
+            if not self._lock.acquire(stop, listener):  # the reader left while this call waited in the queue
+                return
+            try:
                 self.last_wait_ms = (time.perf_counter() - t0) * 1000
-                if stop.is_set():  # the reader left while this call waited in the queue
-                    return
                 self.active += 1
                 self.max_active = max(self.max_active, self.active)
                 self.calls += 1
@@ -145,6 +156,8 @@ class LlamaCppGenerator:
                 finally:
                     self.active -= 1
                     self.held_since = None
+            finally:
+                self._lock.release()
         except Exception as exc:
             out.put(("error", exc))
         finally:
@@ -192,3 +205,25 @@ def load_generator(
             _CACHE[key] = LlamaCppGenerator(model, n_ctx, threads, seed, deadline_s)
         _CACHE[key].deadline_s = deadline_s
         return _CACHE[key]
+
+
+_REMOTE: dict[tuple, Generator] = {}
+
+
+def generator_for(settings: Settings) -> Generator:
+    """The generator the settings name: a local GGUF (bundled key or path) or OpenAI-compatible servers (openai:URL)."""
+    from rag.remote import OpenAIGenerator, is_remote, parse_urls
+
+    s = settings
+    if not is_remote(s.llm):
+        return load_generator(s.llm, s.n_ctx, s.n_threads, s.seed, s.generation_timeout_s)
+    urls = parse_urls(s.llm)
+    key = (tuple(urls), s.llm_model, s.llm_api_key, s.llm_slots, s.seed)
+    with _CACHE_LOCK:  # one pool per set of servers per process, so in-flight counts are shared
+        if key not in _REMOTE:
+            _REMOTE[key] = OpenAIGenerator(
+                urls, s.llm_model, s.llm_api_key, s.llm_slots, s.seed, s.generation_timeout_s, s.llm_first_token_s
+            )
+        gen = _REMOTE[key]
+        gen.deadline_s = s.generation_timeout_s  # type: ignore[attr-defined]
+        return gen

@@ -32,13 +32,13 @@ from rag.cite import (
 )
 from rag.config import Settings
 from rag.errors import QuestionError
-from rag.generate import Generator, load_generator
+from rag.generate import Generator, generator_for
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.retrieve import Retriever
-from rag.rewrite import needs_rewrite, rewrite, romanized_places, translate_to_chinese
+from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
 from rag.scope import describe
 from rag.script import detect_lang, to_script
-from rag.select import best_covering, select_context
+from rag.select import ContextPassage, best_covering, select_context
 from rag.types import Answer, Citation, ModelInfo, Passage, Scope, Timings
 
 History = list[tuple[str, str]]
@@ -112,8 +112,7 @@ class Pipeline:
     @property
     def generator(self) -> Generator:
         if self._generator is None:
-            s = self.settings
-            self._generator = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed, s.generation_timeout_s)
+            self._generator = generator_for(self.settings)
         return self._generator
 
     @property
@@ -126,6 +125,7 @@ class Pipeline:
         from rag.prompt import SYSTEM
 
         list(self.generator.stream([{"role": "system", "content": SYSTEM}, {"role": "user", "content": "你好"}], 1))
+        self.retriever.place_counts()  # the answer check's gazetteer, read once from the index
 
     def model_info(self) -> ModelInfo:
         llm = self._generator.name if self._generator else self.settings.llm
@@ -155,10 +155,12 @@ class Pipeline:
         lang = detect_lang(q)
         standalone = q
         if needs_rewrite(q, history):
-            standalone = rewrite(q, history or [], self.generator, self.settings.history_tokens)
+            standalone = substitute(q, history or [], self.retriever.place_counts()) or rewrite(
+                q, history or [], self.generator, self.settings.history_tokens
+            )
             yield Event("rewrite", standalone)
         search_query = standalone
-        if lang == "en":
+        if detect_lang(standalone) == "en":  # an English question, or a follow-up to one: searched in Chinese
             named = romanized_places(standalone, self.retriever.place_counts())
             search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)
@@ -226,7 +228,7 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(asked + retry, [best], lang)
-            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}")
+            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}", places=self.retriever.place_counts())
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         text = text if refused else to_script(text, lang)
@@ -236,27 +238,7 @@ class Pipeline:
         for piece in [p for p in answer_sentences(text) if p] or [text]:
             yield Event("token", piece)
 
-        by_n = {c.n: c for c in context}
-        citations = []
-        if not refused:
-            for n in cited_numbers(text):
-                c = by_n.get(n)
-                if c is None:
-                    continue
-                p = c.passage
-                title = (p.meta.title if p.meta else "") or p.chunk.title
-                citations.append(
-                    Citation(
-                        n=n,
-                        doc=p.chunk.doc_id,
-                        title=title,
-                        chunk_id=p.chunk.id,
-                        text=p.chunk.text,
-                        page=p.chunk.page,
-                        dates=p.meta.law_dates() if p.meta else {},
-                        sentence=best_sentence(text, p.chunk.text),  # a span of the shown text, to highlight
-                    )
-                )
+        citations = [] if refused else build_citations(text, context)
         if refused and scope is not None and not scope.is_empty():
             outside = self.retriever.outside_scope(search_query, scope, self.settings.refuse_below)
             if outside:
@@ -285,4 +267,35 @@ class Pipeline:
             notice=notice,
             passage_objs=passages,
         )
-        yield Event("answer", answer, {"refusal_reason": refusal_reason, "raw": raw, "retry": retry})
+        trace = {
+            "raw": raw,
+            "retry": retry,
+            "lang": lang,
+            "checked_question": f"{standalone}\n{search_query}",
+            "context": [{"n": c.n, "chunk_id": c.passage.chunk.id, "with_meta": c.with_meta} for c in context],
+        }
+        yield Event("answer", answer, {"refusal_reason": refusal_reason, **trace})
+
+
+def build_citations(text: str, context: list[ContextPassage]) -> list[Citation]:
+    """One Citation per [n] of a checked answer, with the sentence of the passage it draws on."""
+    by_n = {c.n: c for c in context}
+    citations = []
+    for n in cited_numbers(text):
+        c = by_n.get(n)
+        if c is None:
+            continue
+        p = c.passage
+        citations.append(
+            Citation(
+                n=n,
+                doc=p.chunk.doc_id,
+                title=(p.meta.title if p.meta else "") or p.chunk.title,
+                chunk_id=p.chunk.id,
+                text=p.chunk.text,
+                page=p.chunk.page,
+                dates=p.meta.law_dates() if p.meta else {},
+                sentence=best_sentence(text, p.chunk.text),  # a span of the shown text, to highlight
+            )
+        )
+    return citations

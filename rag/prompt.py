@@ -7,9 +7,9 @@ another ~1.5 s of prefill on the next answer.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
+from rag.question import is_goal_question, is_list_question
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for
 
@@ -43,14 +43,12 @@ def context_block(context: list[ContextPassage]) -> str:
 
 
 LIST_HINT = {"zh-Hans": "逐项列出资料中的原话。", "en": "List every item the sources give."}
-_LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几个方面|几件|列举|概括|what are|list|main areas", re.I)
 
 
 GOAL_HINT = {
     "zh-Hans": "资料给出目标的具体数字时，照抄这些数字和单位。",
     "en": "Include the target's figures if the sources give them.",
 }
-_GOAL_Q = re.compile(r"目标|target|goal|aim", re.I)
 
 
 def answer_messages(question: str, context: list[ContextPassage], lang: Lang) -> list[dict[str, str]]:
@@ -61,9 +59,9 @@ def answer_messages(question: str, context: list[ContextPassage], lang: Lang) ->
     """
     key = "en" if lang == "en" else "zh-Hans"
     hint = LANG_HINT[key]
-    if _LIST_Q.search(to_simplified(question)):  # a list question answered with one item is the commonest miss
+    if is_list_question(question):  # a list question answered with one item is the commonest miss
         hint = LIST_HINT[key] + hint
-    if _GOAL_Q.search(question):  # "潍坊的目标是什么？" answered with the qualitative half of the goal
+    if is_goal_question(question):  # "潍坊的目标是什么？" answered with the qualitative half of the goal
         hint = GOAL_HINT[key] + hint
     user = to_simplified(f"资料：\n{context_block(context)}\n\n问题：{question}\n") + hint
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

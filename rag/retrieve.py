@@ -18,13 +18,12 @@ import numpy as np
 
 from index.embed import Embedder
 from index.stores import SearchIndex, Signals
-from rag.cite import NOT_PLACES, question_terms
 from rag.config import Settings
 from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
+from rag.question import NOT_PLACES, asks_document_facts, question_terms, wants_overview
 from rag.scope import allows, row_fields
 from rag.script import to_simplified
-from rag.select import asks_document_facts, wants_overview
 from rag.types import Passage, Scope
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -186,8 +185,7 @@ class Retriever:
     def place_counts(self) -> dict[str, int]:
         """How often each place is mentioned: 临沂 (a city here) beats 临邑 for an English "Linyi"."""
         if self._counts is None:
-            text = to_simplified("\n".join(c.text for c in self.index.chunks))
-            self._counts = {name: text.count(name) for name in self.places()}
+            self._counts = place_counts(self.index, self.places())
         return self._counts
 
     def _scores(self, query: str, scope: Scope | None = None) -> Signals:
@@ -235,6 +233,13 @@ class Retriever:
             if len(passages) >= top_k:
                 break
         return passages
+
+
+def place_counts(index: SearchIndex, places: frozenset[str] | None = None) -> dict[str, int]:
+    """{place name: mentions} over an index's chunks (its gazetteer when `places` is not given)."""
+    names = places if places is not None else gazetteer(c.text for c in index.chunks)
+    text = to_simplified("\n".join(c.text for c in index.chunks))
+    return {name: text.count(name) for name in names}
 
 
 def _pairs(text: str) -> set[str]:

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 
 from rag.generate import Generator
 from rag.metadata import place_stem
+from rag.places import administrative_places, pinyin_table, replace_romanized, romanized
 from rag.prompt import rewrite_messages
+from rag.script import detect_lang, to_simplified
 
 _FOLLOW_UP = re.compile(
     r"^(那|那么|还有|另外|以及|和|与)|呢[？?]?$|它|其|该|这个|那个|这些|那些|上述|前者|后者|此外|同样|"
@@ -20,6 +22,59 @@ def needs_rewrite(question: str, history: list[tuple[str, str]] | None) -> bool:
     return bool(history) and (len(question) <= 16 or bool(_FOLLOW_UP.search(question)))
 
 
+_ELLIPTICAL_ZH = re.compile(
+    r"^(?:那么?|还有|另外|再问一下)?\s*(?P<x>[\u3400-\u9fff]{2,8}?)\s*(?:呢|的情况呢|怎么样|如何)?\s*[？?。]?$"
+)
+_ELLIPTICAL_EN = re.compile(
+    r"^(?:and|what about|how about)\s+(?P<x>[A-Za-z][A-Za-z -]{1,30}?)\s*(?:city|county|district)?\s*[?.]?$", re.I
+)
+
+
+def _place_in(text: str, table: Mapping[str, str], stems: set[str]) -> tuple[str, str] | None:
+    """(as written, Chinese stem) of the first known place in `text`, Chinese or pinyin."""
+    simp = to_simplified(text)
+    found = [(simp.find(s), s) for s in stems if s in simp]
+    if found:
+        pos, stem = min(found)
+        m = re.match(rf"{re.escape(stem)}(?:省|市|县|区)?", simp[pos:])
+        return text[pos : pos + len(m.group(0))] if m else stem, stem
+    for word, stem in romanized(text, table):
+        return word, stem
+    return None
+
+
+def substitute(question: str, history: list[tuple[str, str]], places: Mapping[str, int]) -> str | None:
+    """ "那青州市呢？" / "And Anqiu?" after a question about another place: that question, about this place.
+
+    The commonest follow-up names a new place and nothing else; the subject and
+    what is asked are the earlier question's, whatever its language. The
+    earlier question is the latest one that was not itself such a follow-up.
+    The place is written in the earlier question's language (pinyin for
+    English). Returns None when the follow-up is not of this kind.
+    """
+    from pypinyin import lazy_pinyin
+
+    stems = set(administrative_places(places))
+    table = pinyin_table({place_stem(n): c for n, c in places.items() if place_stem(n) in stems})
+    q = question.strip()
+    m = _ELLIPTICAL_ZH.match(to_simplified(q)) or _ELLIPTICAL_EN.match(q)
+    new = _place_in(m.group("x"), table, stems) if m else None
+    if new is None or m.group("x").replace(new[0], "").strip() not in ("", "的"):  # type: ignore[union-attr]
+        return None  # the follow-up asks something of its own ("那青州市的产业定位呢？"): the model rewrites it
+    for earlier, _ in reversed(history):
+        e = earlier.strip()
+        if _ELLIPTICAL_ZH.match(to_simplified(e)) or _ELLIPTICAL_EN.match(e):
+            continue
+        old = _place_in(e, table, stems)
+        if old is None or old[1] == new[1]:
+            return None
+        if detect_lang(e) == "en":
+            name = "".join(lazy_pinyin(new[1])).capitalize()
+            return re.sub(rf"\b{re.escape(old[0])}\b", name, e, count=1)
+        return e.replace(old[0], new[0] if not new[0].isascii() else new[1], 1)
+    return None
+
+
 def rewrite(question: str, history: list[tuple[str, str]], generator: Generator, budget: int = 700) -> str:
     """A standalone question; the history is fitted to `budget` tokens so the prompt always fits the context."""
     messages = rewrite_messages(question, history, generator.count_tokens, budget)
@@ -30,25 +85,8 @@ def rewrite(question: str, history: list[tuple[str, str]], generator: Generator,
 
 
 def romanized_places(question: str, places: Iterable[str] | Mapping[str, int]) -> str:
-    """Pingyi County → 平邑 County: the small LLM cannot transliterate county names back, the corpus can.
-
-    Each place name of the index is keyed by its toneless pinyin; capitalised
-    English words that spell one are replaced by the Chinese name. Given
-    mention counts, the most mentioned of two homophones wins (临沂 over 临邑).
-    """
-    from pypinyin import lazy_pinyin
-
-    table: dict[str, str] = {}
-    counts = places if isinstance(places, Mapping) else dict.fromkeys(places, 0)
-    for name in sorted(counts, key=lambda n: (-counts[n], len(n), n)):
-        stem = place_stem(name)
-        if len(stem) >= 2:
-            table.setdefault("".join(lazy_pinyin(stem)).lower(), stem)
-
-    def sub(m: re.Match[str]) -> str:
-        return table.get(m.group(0).replace("-", "").lower(), m.group(0))
-
-    return re.sub(r"\b[A-Z][a-z]+(?:-[a-z]+)?\b", sub, question)
+    """Pingyi County → 平邑 County: English questions are searched with the corpus's own place names."""
+    return replace_romanized(question, pinyin_table(places))
 
 
 def translate_to_chinese(question: str, generator: Generator) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.bm25 import tokenize
+from rag.question import wants_metadata, wants_overview
 from rag.script import to_simplified
 from rag.types import CARD_DATE, CARD_ISSUER, CARD_NUMBER, CARD_SIGNED, CARD_SIGNER, CARD_SOURCE, Passage
 
@@ -136,29 +137,6 @@ def best_covering(
     return max(scored, key=lambda x: x[0])
 
 
-_META_Q = re.compile(
-    r"文号|字号|发文|印发|发布|签发|日期|时间|哪天|何时|哪一天|哪年|机关|部门|单位|机构|谁|number|issued|date|when|who|agency|office",
-    re.I,
-)
-
-
-def wants_metadata(question: str) -> bool:
-    """Questions about who issued a document, when, or under which number need its metadata in the prompt."""
-    return bool(_META_Q.search(to_simplified(question)))
-
-
-_DOC_FACTS_Q = re.compile(
-    r"文号|字号|发文|印发|发布|签发|落款|日期|哪天|哪一天|何时|来源|出处|"
-    r"document number|issued|published|signed|date|source",
-    re.I,
-)
-
-
-def asks_document_facts(question: str) -> bool:
-    """Questions about a document itself (when issued, by whom, its 文号, 落款, source): its card answers them."""
-    return bool(_DOC_FACTS_Q.search(to_simplified(question)))
-
-
 _CARD_FIELDS = {  # card field label -> words asking for it
     CARD_ISSUER: r"发文|印发|机关|部门|单位|谁|issued|who|agency|office",
     CARD_NUMBER: r"文号|字号|number",
@@ -179,18 +157,6 @@ def card_field_wanted(question: str, line: str) -> bool:
     if label == CARD_DATE and re.search(_CARD_FIELDS[CARD_SIGNED], q, re.I):
         return False
     return bool(re.search(pattern, q, re.I))
-
-
-_OVERVIEW_Q = re.compile(
-    r"哪几个方面|哪些方面|几个方面|主要内容|主要举措|重要举措|哪些举措|哪几项|哪[几两三四五六]条|概括|总结|概述|"
-    r"summari[sz]e|overview|main (areas|points|measures|parts|tasks)",
-    re.I,
-)
-
-
-def wants_overview(question: str) -> bool:
-    """Questions about what a document covers as a whole: its outline answers them better than any paragraph."""
-    return bool(_OVERVIEW_Q.search(to_simplified(question)))
 
 
 def header_for(p: Passage, with_meta: bool = False) -> str:

@@ -108,3 +108,68 @@ def rag_process():
     for run in started:
         if run.proc.poll() is None:
             run.kill()
+
+
+class LlamaServer:
+    """`python -m llama_cpp.server` on a free loopback port, serving the bundled GGUF over the OpenAI API."""
+
+    def __init__(self, gguf: Path, alias: str = "qwen") -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1"]
+        cmd += ["--port", str(self.port), "--n_ctx", "2048", "--n_threads", "2", "--seed", "42"]
+        cmd += ["--model_alias", alias, "--verbose", "False"]
+        import tempfile
+
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="llama-server-", suffix=".log")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+
+    def wait_ready(self, timeout: float = 180) -> LlamaServer:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"llama_cpp.server exited: {self.log.read()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/models", timeout=5).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("llama_cpp.server did not answer /v1/models in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server_factory():
+    """Start real model servers on loopback (each waited for on /v1/models); all are killed at the end."""
+    from rag.models import ensure_model
+
+    gguf = ensure_model("qwen2.5-1.5b", progress=False)  # the model every other LLM test uses
+    started: list[LlamaServer] = []
+
+    def start(n: int = 1) -> list[LlamaServer]:
+        servers = [LlamaServer(gguf) for _ in range(n)]
+        started.extend(servers)
+        return [s.wait_ready() for s in servers]
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_servers(llama_server_factory) -> list[LlamaServer]:
+    """Two live servers shared by the remote-model tests."""
+    return llama_server_factory(2)

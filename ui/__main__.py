@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--audit", default=None, help="JSONL log of document changes (default var/audit.jsonl)")
     p.add_argument("--feedback", default=None, help="JSONL file for thumbs up/down (default var/feedback.jsonl)")
+    from rag.llm_args import add_llm_args
+
+    add_llm_args(p)
     p.add_argument("--no-warmup", action="store_true", help="load the LLM on the first question instead of at start")
     return p.parse_args(argv)
 
@@ -56,11 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     from rag.audit import DEFAULT_AUDIT
     from rag.config import Settings
     from rag.errors import RagError
+    from rag.llm_args import apply_llm_args
     from rag.pipeline import Pipeline
     from ui.app import create_app
     from ui.feedback import DEFAULT_FEEDBACK
 
-    settings = Settings(index_dir=Path(args.index)) if args.index else Settings()
+    settings = apply_llm_args(Settings(index_dir=Path(args.index)) if args.index else Settings(), args)
     if args.store:
         settings.store = args.store
     try:

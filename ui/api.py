@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -29,7 +30,9 @@ from rag.load import MAX_BYTES
 from rag.pipeline import Pipeline, check_question
 from rag.scope import scope_from_json
 from rag.types import Scope as DocScope  # starlette's Scope is the ASGI one
+from ui import export
 from ui.auth import key_matches
+from ui.conversations import ConversationStore, owner_of
 from ui.documents import add_files, remove_docs
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,9 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     scope: ScopeField | None = None
+    # kept so the conversation can be exported; a new id is made and returned when none is sent
+    conversation_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    user: str | None = Field(default=None, max_length=256)
 
 
 class RetrieveRequest(BaseModel):
@@ -234,6 +240,7 @@ def build_router(
     anyone who can reach the loopback port may also change the documents.
     """
     audit = audit or AuditLog()
+    conversations = ConversationStore()
 
     def require_key(request: Request) -> None:
         if not api_key and not editor_key:
@@ -271,9 +278,14 @@ def build_router(
         return {"object": "list", "data": [{"id": pipe.model_info().llm, "object": "model", "owned_by": "local"}]}
 
     @v1.post("/chat/completions")
-    async def chat_completions(req: ChatRequest):
+    async def chat_completions(req: ChatRequest, request: Request):
         question, history = split_conversation(req.messages)
         scope = _scope(req.scope)
+        owner, conv = owner_of(_bearer(request), req.user), req.conversation_id or ConversationStore.new_id()
+
+        def keep(answer: Any) -> None:
+            conversations.add(owner, conv, export.turn_from_answer(answer))
+
         try:
             check_question(question, pipe.settings.max_question_chars)  # before any byte is streamed
         except QuestionError as exc:
@@ -283,6 +295,7 @@ def build_router(
         model = model_name(req.model)
         if not req.stream:
             answer = await run_in_threadpool(pipe.ask, question, history, cid, scope)
+            keep(answer)
             return {
                 "id": cid,
                 "object": "chat.completion",
@@ -293,11 +306,29 @@ def build_router(
                 ],
                 "usage": _usage(answer.question, answer.answer),
                 "rag": answer.to_json(),
+                "conversation_id": conv,
             }
         return StreamingResponse(
-            _sse(pipe, question, history, cid, created, model, scope),
+            _sse(pipe, question, history, cid, created, model, conv, keep, scope),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @v1.get("/conversations/{conversation_id}/export")
+    def export_conversation(
+        request: Request, conversation_id: str, format: Literal["docx", "md"] = "docx", user: str | None = None
+    ) -> Response:
+        """A conversation kept from /v1/chat/completions as .docx or Markdown (same key, and `user` if one was sent)."""
+        turns = conversations.get(owner_of(_bearer(request), user), conversation_id)
+        if turns is None:
+            raise ApiError(404, f"no conversation {conversation_id!r} for this key", code="conversation_not_found")
+        name = export.filename(format)
+        return Response(
+            export.render(turns, format, conversation_id),
+            media_type=export.FORMATS[format],
+            headers={
+                "Content-Disposition": f"attachment; filename=\"export.{format}\"; filename*=UTF-8''{quote(name)}"
+            },
         )
 
     @v1.post("/retrieve")
@@ -370,6 +401,8 @@ def _llm_stats(pipe: Pipeline) -> dict[str, Any]:
         "held_s": round(held, 1),
         "deadlines_hit": getattr(gen, "deadlines_hit", None),
         "last_wait_ms": round(getattr(gen, "last_wait_ms", 0.0), 1),
+        "waiting": getattr(gen, "waiting", None),  # questions queued for the model
+        **({"endpoints": gen.endpoint_stats()} if hasattr(gen, "endpoint_stats") else {}),
     }
 
 
@@ -418,9 +451,11 @@ async def _sse(
     cid: str,
     created: int,
     model: str,
+    conversation_id: str = "",
+    keep: Callable[[Any], None] | None = None,
     scope: DocScope | None = None,
 ) -> AsyncIterator[str]:
-    """Tokens as they come; the last chunk carries the grounded answer (a refusal may replace the tokens).
+    """The checked answer sentence by sentence; the last chunk carries the whole answer record (`rag`).
 
     However the stream ends (finished, failed, or the client hung up and the
     server cancelled this generator), the pipeline's generator is closed, which
@@ -434,7 +469,12 @@ async def _sse(
                 yield _chunk(cid, created, model, {"content": ev.data})
             elif ev.kind == "answer":
                 a = ev.data
-                yield _chunk(cid, created, model, {}, "stop", usage=_usage(a.question, a.answer), rag=a.to_json())
+                if keep:
+                    keep(a)
+                usage = _usage(a.question, a.answer)
+                yield _chunk(
+                    cid, created, model, {}, "stop", usage=usage, rag=a.to_json(), conversation_id=conversation_id
+                )
     except RagError as exc:
         yield f"data: {json.dumps(error_body(str(exc), 'invalid_request_error'), ensure_ascii=False)}\n\n"
     except Exception as exc:  # the stream has started: report in-band rather than cut the connection

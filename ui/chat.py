@@ -20,12 +20,14 @@ from rag.errors import RagError
 from rag.load import SUPPORTED
 from rag.pipeline import Pipeline, check_question
 from rag.types import Answer, Passage, Scope
-from ui import render
+from ui import export, render
 from ui import scope as scope_ui
 from ui.api import document_rows
 from ui.auth import EDITOR, Account, role_of
 from ui.documents import add_files, remove_docs
+from ui.export_files import export_buttons_update
 from ui.feedback import FeedbackLog
+from ui.waiting import queue_line, with_queue_places
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +96,11 @@ def respond(
 
     text, passages, status = "", [], ""
     try:
-        for ev in pipe.stream(message, history, scope=scope):
-            if ev.kind == "rewrite":
+        for ev in with_queue_places(lambda: pipe.stream(message, history, scope=scope)):
+            if ev.kind == "queue":  # waiting for the model: say how many questions are ahead
+                line = queue_line(ev.data) if ev.data else (status or "正在生成回答…")
+                chat[bot] = {"role": "assistant", "content": render.status_line(line)}
+            elif ev.kind == "rewrite":
                 status = f"检索问题：{ev.data}"
                 chat[bot] = {"role": "assistant", "content": render.status_line(status)}
             elif ev.kind == "translation":
@@ -104,7 +109,8 @@ def respond(
             elif ev.kind == "passages":
                 passages: list[Passage] = ev.data
                 panel = render.sources_panel(passages, pending=True)
-                chat[bot] = {"role": "assistant", "content": render.status_line("正在生成回答…")}
+                status = "正在生成回答…"
+                chat[bot] = {"role": "assistant", "content": render.status_line(status)}
             elif ev.kind == "token":
                 text += ev.data
                 chat[bot] = {"role": "assistant", "content": render.answer_message(text, streaming=True)}
@@ -113,7 +119,7 @@ def respond(
                 chat[bot] = {"role": "assistant", "content": render.answer_message(answer.answer, answer)}
                 panel = render.sources_panel(answer.passage_objs or passages, answer.citations, answer.refused)
                 history.append((message, answer.answer))
-                records[bot] = _record(answer)
+                records[bot] = {**_record(answer), "turn": export.turn_from_answer(answer).to_json()}
             else:
                 continue
             yield "", chat, panel, history, records
@@ -311,6 +317,13 @@ def build(
                             )
                             send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="send")
                             clear = gr.Button("新对话", scale=1, min_width=70, elem_id="new-chat")
+                        with gr.Row():
+                            docx_btn = gr.DownloadButton(
+                                "下载对话（Word）", size="sm", interactive=False, elem_id="export-docx"
+                            )
+                            md_btn = gr.DownloadButton(
+                                "下载对话（Markdown）", size="sm", interactive=False, elem_id="export-md"
+                            )
                         gr.Markdown(
                             f"<small>模型：{render.esc(info.llm)} · 向量：{render.esc(info.embedder)} · "
                             "回答仅依据已收录文件，请以原文为准。</small>"
@@ -391,20 +404,31 @@ def build(
 
         turn = [box, chatbot, history, records, *scope_inputs]
         outputs = [box, chatbot, sources, history, records]
-        box.submit(_respond, turn, outputs, api_name=False)
-        send.click(_respond, turn, outputs, api_name=False)
+        exports = [docx_btn, md_btn]
+        box.submit(_respond, turn, outputs, api_name=False).then(
+            export_buttons_update, records, exports, api_name=False
+        )
+        send.click(_respond, turn, outputs, api_name=False).then(
+            export_buttons_update, records, exports, api_name=False
+        )
 
         def _example(evt: gr.SelectData) -> str:
             value = evt.value if isinstance(evt.value, dict) else {}
             return value.get("text", "")
 
-        chatbot.example_select(_example, None, box, api_name=False).then(_respond, turn, outputs, api_name=False)
+        chatbot.example_select(_example, None, box, api_name=False).then(_respond, turn, outputs, api_name=False).then(
+            export_buttons_update, records, exports, api_name=False
+        )
 
         def _reset():
             return [], render.sources_panel([]), [], {}, ""
 
-        clear.click(_reset, None, [chatbot, sources, history, records, box], api_name=False)
-        chatbot.clear(_reset, None, [chatbot, sources, history, records, box], api_name=False)
+        clear.click(_reset, None, [chatbot, sources, history, records, box], api_name=False).then(
+            export_buttons_update, records, exports, api_name=False
+        )
+        chatbot.clear(_reset, None, [chatbot, sources, history, records, box], api_name=False).then(
+            export_buttons_update, records, exports, api_name=False
+        )
 
         def _like(recs: dict[int, dict[str, Any]], evt: gr.LikeData) -> None:
             index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -412,6 +436,7 @@ def build(
             if entry is None:
                 entry = {"answer": str(evt.value), "question": "", "passages": []}
             liked = evt.liked if isinstance(evt.liked, bool) else None
+            entry = {k: v for k, v in entry.items() if k != "turn"}  # the export record stays out of the feedback log
             feedback.record(liked, {**entry, "message_index": index, "feedback": str(evt.liked)})
             gr.Info("感谢反馈！" if liked is not False else "已记录，我们会改进。")
 

@@ -248,3 +248,23 @@ def test_a_count_asked_for_is_not_a_wrong_quantity():
     assert not wrong_quantity("How many firms received investment?", "120 firms [1].")
     assert wrong_quantity("景区门票收入是多少？", "接待游客35万人次[1]。")  # money asked, a count given
     assert not wrong_quantity("景区门票收入是多少？", "门票收入1.2亿元[1]。")
+
+
+def test_citations_that_hold_nothing_of_the_sentence_are_dropped():
+    """Made-up passages: a sentence drawn from [1] but cited [1][2][3]; [2] holds its figure too, [3] nothing."""
+    from rag.cite import prune_citations
+
+    texts = [
+        "全县新建污水管网120公里，改造老旧小区35个。",
+        "污水处理能力达到每日3万吨，管网120公里全部完成验收。",
+        "图书馆全年接待读者8万人次，举办讲座40场。",
+    ]
+    context = []
+    for n, text in enumerate(texts, 1):
+        chunk = Chunk(f"d:{n}", "d.txt", text, "", 0, len(text), "某县年度报告")
+        context.append(ContextPassage(n, Passage(chunk, n, 1.0, meta=DocMeta(title="某县年度报告")), [text]))
+    assert prune_citations("全县新建污水管网120公里[1][2][3]。", context) == "全县新建污水管网120公里[1][2]。"
+    # A sentence with one citation, or whose passages all hold it, is left as written.
+    assert prune_citations("改造老旧小区35个[1]。", context) == "改造老旧小区35个[1]。"
+    both = "管网120公里[1][2]。"
+    assert prune_citations(both, context) == both

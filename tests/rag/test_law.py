@@ -177,6 +177,7 @@ def test_in_force_question_finds_the_last_article(law_retriever, law_docs):
 def test_a_statement_about_an_article_stays_cited_to_it(law_retriever, corpus_docs):
     """The answer restates "<law>第21条"; the article's passage, not one sharing more words, gets the citation."""
     from rag.cite import _citable_text, cite_uncited, recite
+    from rag.numerals import with_digits
     from rag.select import ContextPassage
 
     top = law_retriever.search("农村集体经济组织法第21条是关于什么的？", top_k=5)
@@ -186,7 +187,7 @@ def test_a_statement_about_an_article_stays_cited_to_it(law_retriever, corpus_do
     assert recite(answer + "[1]", context).endswith("[1]") and recite(answer + "[4]", context).endswith("[1]")
     assert cite_uncited(answer, context, "农村集体经济组织法第21条是关于什么的？").endswith("[1]")  # left uncited
     policy = next(c for c in chunk_document(corpus_docs[0]) if c.heading)  # no article: cited by its text alone
-    assert _citable_text(policy) == policy.text
+    assert _citable_text(policy) == with_digits(policy.text)
 
 
 def test_passage_json_carries_the_law_dates(law_retriever):

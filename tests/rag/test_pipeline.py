@@ -74,6 +74,14 @@ def test_follow_up_is_rewritten(pipeline):
     assert "青州" in a.standalone_question and "800亿元" in a.answer
 
 
+def test_follow_up_to_an_english_question(pipeline):
+    """The earlier turn is English, the follow-up Chinese: the subject and what is asked carry over."""
+    history = [("What is the GDP target of Shouguang for 2025?", "Over 110 billion yuan [1].")]
+    a = pipeline.ask("那青州市呢？", history=history)
+    assert "Qingzhou" in a.standalone_question
+    assert not a.refused and "800亿" in a.answer, a.answer  # answered in the follow-up's language
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "？？？！！", "😀😀😀"])
 def test_bad_questions_rejected(bad):
     with pytest.raises(QuestionError):

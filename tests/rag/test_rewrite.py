@@ -46,3 +46,28 @@ def test_real_translation_adds_no_figure(pipeline):
 
     out = translate_to_chinese("What is Shouguang's 2025 GDP target?", pipeline.generator)
     assert re.findall(r"\d+(?:\.\d+)?", out) == ["2025"] and "寿光" in out
+
+
+PLACES = {"松阳县": 12, "遂昌县": 8, "丽水市": 30, "缙云县": 6}
+
+
+def test_a_follow_up_naming_another_place_takes_the_earlier_question():
+    from rag.rewrite import substitute
+
+    zh = [("松阳县2024年的茶园面积是多少？", "15万亩[1]")]
+    assert substitute("那遂昌县呢？", zh, PLACES) == "遂昌县2024年的茶园面积是多少？"
+    assert substitute("And Jinyun?", zh, PLACES) == "缙云2024年的茶园面积是多少？"  # English follow-up, Chinese subject
+    en = [("What was Songyang County's tea area in 2024?", "150,000 mu [1]")]
+    assert substitute("那遂昌县呢？", en, PLACES) == "What was Suichang County's tea area in 2024?"
+    # A chain of such follow-ups goes back to the last full question.
+    assert substitute("缙云县呢？", [*zh, ("那遂昌县呢？", "8万亩[1]")], PLACES) == "缙云县2024年的茶园面积是多少？"
+
+
+def test_substitution_does_not_fire_on_other_follow_ups():
+    from rag.rewrite import substitute
+
+    zh = [("松阳县2024年的茶园面积是多少？", "15万亩[1]")]
+    assert substitute("那遂昌县的茶叶产量呢？", zh, PLACES) is None  # asks something of its own
+    assert substitute("它的目标年份是？", zh, PLACES) is None  # no place: the model rewrites it
+    assert substitute("那上海呢？", zh, PLACES) is None  # a place the index does not know
+    assert substitute("那遂昌县呢？", [("茶园面积一共多少？", "…")], PLACES) is None  # nothing to substitute

@@ -1,0 +1,99 @@
+"""Per-rule ablation of the answer checks, replayed on the replies a run stored, without the model.
+
+The checks run after generation on the model's reply; `python -m eval run`
+keeps each reply and the passages it was shown (trace.jsonl), so grounding can
+be run again with one rule switched off and the answers scored again. The
+result is exact for those rules (same replies, same passages); rules that act
+before or during generation (coverage refusal, re-asks) need real runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from eval.dataset import load_dataset
+from eval.report import bar_plot, console_table, md_table
+from eval.score import score
+from index import store
+from rag.cite import REFUSAL, RULES, ground
+from rag.pipeline import build_citations
+from rag.retrieve import place_counts
+from rag.script import to_script
+from rag.select import ContextPassage
+from rag.types import Passage
+
+COLS = ["keyfact", "refusal_acc", "false_refusal", "cite_precision", "unsupported"]
+
+
+def _context(trace: dict[str, Any], index: store.HybridIndex, by_id: dict[str, int]) -> list[ContextPassage]:
+    out = []
+    for c in trace.get("context", []):
+        chunk = index.chunks[by_id[c["chunk_id"]]]
+        doc = index.docs.get(chunk.doc_id)
+        passage = Passage(chunk, c["n"], 0.0, meta=doc.meta if doc else None)
+        out.append(ContextPassage(c["n"], passage, [chunk.text], c.get("with_meta", False)))
+    return out
+
+
+def regrounded(
+    record: dict[str, Any],
+    trace: dict[str, Any],
+    context: list[ContextPassage],
+    skip: frozenset[str],
+    places: dict[str, int],
+) -> dict[str, Any]:
+    """The answer record as the pipeline would have written it with the rules in `skip` switched off."""
+    if "raw" not in trace or not context:  # refused before generation (or an error): no reply to check
+        return record
+    lang = trace["lang"]
+    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip, places=places)
+    text = g.answer if g.refused else to_script(g.answer, lang)
+    citations = [] if g.refused else [c.model_dump() for c in build_citations(text, context)]
+    return {
+        **record,
+        "answer": text if not g.refused else REFUSAL[lang],
+        "refused": g.refused,
+        "citations": citations,
+        "checks": [c.to_json() for c in g.checks],
+    }
+
+
+def replay(run_dir: Path, dataset: str, index_dir: Path, split: str = "test") -> dict[str, dict[str, Any]]:
+    """{variant: summary of `split`} for the run's answers re-grounded with each rule off, and with all on."""
+    questions = [q for q in load_dataset(dataset) if split == "all" or q.split == split]
+    wanted = {q.id for q in questions}
+    answers = {r["id"]: r for r in map(json.loads, (run_dir / "answers.jsonl").open(encoding="utf-8"))}
+    traces = {t["id"]: t for t in map(json.loads, (run_dir / "trace.jsonl").open(encoding="utf-8"))}
+    index = store.load(index_dir, verify=False)
+    by_id = {c.id: i for i, c in enumerate(index.chunks)}
+    contexts = {qid: _context(traces[qid], index, by_id) for qid in wanted if qid in traces}
+    places = place_counts(index)
+    out: dict[str, dict[str, Any]] = {}
+    for variant in tqdm(["all rules", *(f"without {r}" for r in RULES)], desc="replaying", unit="variant"):
+        skip = frozenset() if variant == "all rules" else frozenset({variant.removeprefix("without ")})
+        redone = {
+            qid: regrounded(answers[qid], traces[qid], contexts[qid], skip, places) if qid in contexts else answers[qid]
+            for qid in answers
+            if qid in wanted
+        }
+        _, summary = score(questions, redone)
+        out[variant] = summary
+    return out
+
+
+def write(out: Path, tables: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """replay.json, replay.md and one plot per dataset; returns the console tables."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "replay.json").write_text(json.dumps(tables, ensure_ascii=False, indent=1), encoding="utf-8")
+    md, console = [], []
+    for name, variants in tables.items():
+        rows = [{"_name": v, **s} for v, s in variants.items()]
+        md += [f"## {name}", "", md_table(rows, ["n", *COLS], "variant"), ""]
+        console += [name, console_table(rows, ["n", *COLS], "variant"), ""]
+        bar_plot(out / f"replay-{name}.png", variants, COLS[:3], f"answer checks replayed, one off at a time: {name}")
+    (out / "replay.md").write_text("\n".join(md), encoding="utf-8")
+    return "\n".join(console)

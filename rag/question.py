@@ -1,0 +1,94 @@
+"""What a question asks for, read from its wording in one place (any script or English).
+
+Every stage that depends on the kind of question (retrieval of outlines and
+cards, sentence selection, prompt hints, answer checks) asks here, so a
+wording is recognised the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.script import to_simplified
+
+_LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几个方面|几件|列举|概括|what are|list|main areas", re.I)
+
+
+def is_list_question(question: str) -> bool:
+    """Asks for several items ("有哪些…", "从哪几个方面…", "what are…"): every item of the list is the answer."""
+    return bool(_LIST_Q.search(to_simplified(question)))
+
+
+_GOAL_Q = re.compile(r"目标|target|goal|aim", re.I)
+
+
+def is_goal_question(question: str) -> bool:
+    """Asks for a target: the figures of the goal are the answer, not only its wording."""
+    return bool(_GOAL_Q.search(question))
+
+
+_META_Q = re.compile(
+    r"文号|字号|发文|印发|发布|签发|日期|时间|哪天|何时|哪一天|哪年|机关|部门|单位|机构|谁|number|issued|date|when|who|agency|office",
+    re.I,
+)
+
+
+def wants_metadata(question: str) -> bool:
+    """Questions about who issued a document, when, or under which number need its metadata in the prompt."""
+    return bool(_META_Q.search(to_simplified(question)))
+
+
+_DOC_FACTS_Q = re.compile(
+    r"文号|字号|发文|印发|发布|签发|落款|日期|哪天|哪一天|何时|来源|出处|"
+    r"document number|issued|published|signed|date|source",
+    re.I,
+)
+
+
+def asks_document_facts(question: str) -> bool:
+    """Questions about a document itself (when issued, by whom, its 文号, 落款, source): its card answers them."""
+    return bool(_DOC_FACTS_Q.search(to_simplified(question)))
+
+
+_OVERVIEW_Q = re.compile(
+    r"哪几个方面|哪些方面|几个方面|主要内容|主要举措|重要举措|哪些举措|哪几项|哪[几两三四五六]条|概括|总结|概述|"
+    r"summari[sz]e|overview|main (areas|points|measures|parts|tasks)",
+    re.I,
+)
+
+
+def wants_overview(question: str) -> bool:
+    """Questions about what a document covers as a whole: its outline answers them better than any paragraph."""
+    return bool(_OVERVIEW_Q.search(to_simplified(question)))
+
+
+def question_terms(question: str) -> list[str]:
+    """Names and years the question is about: if the sources never mention them, they cannot answer it."""
+    import jieba.posseg as pseg
+
+    simp = to_simplified(question)
+    terms = [w for w, flag in pseg.cut(simp) if flag == "ns" and len(w) >= 2]
+    terms += re.findall(r"(?:19|20)\d{2}(?=\s*年)", simp)
+    generic = {"中国", "全国", "我国", "国家", "省委", "市委", "政府"} | NOT_PLACES
+    return [t for t in dict.fromkeys(terms) if t not in generic]
+
+
+# Words that jieba may tag as places or that end in 省/市/县/区 but name no particular place.
+NOT_PLACES = frozenset(
+    "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
+    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区".split()
+)
+
+
+_MONEY_Q = re.compile(
+    r"收入|营收|金额|投资|资金|产值|税收|多少钱|revenue|income|investment|funding|spending|yuan", re.I
+)
+_RATE_Q = re.compile(r"增长|增速|比重|占比|比例|百分|growth|rate|share|percent", re.I)
+# The question itself asks for a count ("多少家企业获得投资"): a count is the right answer.
+_COUNT_Q = re.compile(r"(?:多少|几)\s*(?:万|亿)?\s*(?:人次|人|家|个|项|座|所|户|名|批|类)|how many|number of", re.I)
+
+
+def asks_money(question: str) -> bool:
+    """Asks for a sum of money (收入, 投资…), not a rate or a count: a count of people is no answer to it."""
+    q = to_simplified(question)
+    return bool(_MONEY_Q.search(q)) and not _RATE_Q.search(q) and not _COUNT_Q.search(q)

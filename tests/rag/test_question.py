@@ -1,0 +1,33 @@
+"""Question wording read in one place: each predicate on questions from no bundled document, and where it must not fire."""
+
+from __future__ import annotations
+
+from rag.question import (
+    asks_document_facts,
+    asks_money,
+    is_goal_question,
+    is_list_question,
+    question_terms,
+    wants_metadata,
+    wants_overview,
+)
+
+
+def test_list_questions_in_three_scripts():
+    assert is_list_question("申请复议的情形有哪些？") and is_list_question("這項條例列舉了哪幾種情形？")
+    assert is_list_question("What are the grounds for review?")
+    assert not is_list_question("罚款的上限是多少？")
+
+
+def test_overview_metadata_and_document_facts():
+    assert wants_overview("这份规划从哪几个方面部署工作？") and not wants_overview("规划的期限是几年？")
+    assert wants_metadata("这份通知是哪个部门印发的？") and not wants_metadata("茶园面积有多大？")
+    assert asks_document_facts("该条例的文号是什么？") and not asks_document_facts("茶园面积有多大？")
+
+
+def test_money_goal_and_terms():
+    assert asks_money("去年的门票收入是多少？")
+    assert not asks_money("门票收入增长了百分之几？") and not asks_money("有多少家企业获得投资？")
+    assert is_goal_question("到2030年的目标是什么？") and not is_goal_question("去年完成了什么？")
+    assert question_terms("松阳县2024年的茶园面积是多少？") == ["松阳县", "2024"]
+    assert question_terms("全县的城区面积是多少？") == []  # generic words are no places
