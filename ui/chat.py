@@ -452,8 +452,28 @@ def build(
                 return NOT_EDITOR, gr.update(), gr.update()
             return remove_document(pipe, doc_id, _user(request), audit)
 
-        add_btn.click(_add, upload, [doc_status, table, remove_dd, upload], api_name=False)
-        remove_btn.click(_remove, remove_dd, [doc_status, table, remove_dd], api_name=False)
+        def _scope_choices(*values):
+            """The selector's choices follow the indexed documents (added or removed here or elsewhere)."""
+            options = scope_ui.choices(pipe)
+            keep = [
+                [v for v in (values[i] or []) if v in {c[1] if isinstance(c, tuple) else c for c in options[key]}]
+                for i, key in enumerate(("places", "doc_types", "issuers", "docs"))
+            ]
+            updates = [
+                gr.update(choices=options[k], value=v)
+                for k, v in zip(("places", "doc_types", "issuers", "docs"), keep, strict=True)
+            ]
+            return [*updates, scope_ui.count_for_inputs(pipe, *keep, *values[4:])]
+
+        scope_lists = [sc_places, sc_types, sc_issuers, sc_docs]
+        refresh = (_scope_choices, scope_inputs, [*scope_lists, scope_count])
+        add_btn.click(_add, upload, [doc_status, table, remove_dd, upload], api_name=False).then(
+            *refresh, api_name=False
+        )
+        remove_btn.click(_remove, remove_dd, [doc_status, table, remove_dd], api_name=False).then(
+            *refresh, api_name=False
+        )
+        demo.load(*refresh, api_name=False)
 
         def _controls(request: gr.Request):
             """Readers see the list only; the note says why the controls are missing."""
