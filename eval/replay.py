@@ -21,7 +21,7 @@ from eval.score import score
 from index import store
 from rag.cite import REFUSAL, RULES, ground
 from rag.pipeline import build_citations
-from rag.retrieve import place_counts
+from rag.places import known_places
 from rag.script import to_script
 from rag.select import ContextPassage
 from rag.types import Passage
@@ -71,7 +71,7 @@ def replay(run_dir: Path, dataset: str, index_dir: Path, split: str = "test") ->
     index = store.load(index_dir, verify=False)
     by_id = {c.id: i for i, c in enumerate(index.chunks)}
     contexts = {qid: _context(traces[qid], index, by_id) for qid in wanted if qid in traces}
-    places = place_counts(index)
+    places = known_places([c.text for c in index.chunks])
     out: dict[str, dict[str, Any]] = {}
     for variant in tqdm(["all rules", *(f"without {r}" for r in RULES)], desc="replaying", unit="variant"):
         skip = frozenset() if variant == "all rules" else frozenset({variant.removeprefix("without ")})

@@ -16,9 +16,9 @@ from functools import cached_property
 
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
-from rag.metadata import DOC_NUMBER, place_stem
+from rag.metadata import DOC_NUMBER
 from rag.numerals import with_digits
-from rag.places import administrative_places, pinyin_table, romanized
+from rag.places import pinyin_table, romanized
 from rag.question import asks_money, is_list_question, question_terms
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
@@ -496,7 +496,7 @@ class Reply:
     text: str
     context: list[ContextPassage]
     question: str
-    places: Mapping[str, int] = field(default_factory=dict)
+    places: Mapping[str, int] = field(default_factory=dict)  # the index's place names {stem: mentions}
 
     @cached_property
     def sources(self) -> str:
@@ -553,11 +553,9 @@ def _check_answer_places(r: Reply) -> str:
     cannot be judged and pass.
     """
     body = re.sub(r"\[\d+\]", "", r.text)
-    known = administrative_places(r.places)
-    counts = {place_stem(name): n for name, n in r.places.items() if place_stem(name) in known}
-    named = {stem for _, stem in romanized(body, pinyin_table(counts))}
+    named = {stem for _, stem in romanized(body, pinyin_table(r.places))}
     simp = to_simplified(body)
-    named |= {p for p in known if p in simp}
+    named |= {p for p in r.places if p in simp}
     named -= PROVINCES | _NATIONAL  # provinces and the country: translations and summaries add them freely
     support = r.cited_support() + "\n" + to_simplified(r.question)
     missing = sorted(p for p in named if p not in support and not any(p in q and p != q for q in named))

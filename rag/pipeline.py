@@ -125,7 +125,7 @@ class Pipeline:
         from rag.prompt import SYSTEM
 
         list(self.generator.stream([{"role": "system", "content": SYSTEM}, {"role": "user", "content": "你好"}], 1))
-        self.retriever.place_counts()  # the answer check's gazetteer, read once from the index
+        self.retriever.known_places()  # the answer checks' place names, read once from the index
 
     def model_info(self) -> ModelInfo:
         llm = self._generator.name if self._generator else self.settings.llm
@@ -155,7 +155,7 @@ class Pipeline:
         lang = detect_lang(q)
         standalone = q
         if needs_rewrite(q, history):
-            standalone = substitute(q, history or [], self.retriever.place_counts()) or rewrite(
+            standalone = substitute(q, history or [], self.retriever.known_places()) or rewrite(
                 q, history or [], self.generator, self.settings.history_tokens
             )
             yield Event("rewrite", standalone)
@@ -228,7 +228,7 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(asked + retry, [best], lang)
-            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}", places=self.retriever.place_counts())
+            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}", places=self.retriever.known_places())
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         text = text if refused else to_script(text, lang)

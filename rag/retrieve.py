@@ -21,6 +21,7 @@ from index.stores import SearchIndex, Signals
 from rag.config import Settings
 from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
+from rag.places import known_places
 from rag.question import NOT_PLACES, asks_document_facts, question_terms, wants_overview
 from rag.scope import allows, row_fields
 from rag.script import to_simplified
@@ -36,6 +37,7 @@ class Retriever:
         self.settings = settings
         self._places: frozenset[str] | None = None
         self._counts: dict[str, int] | None = None
+        self._known: dict[str, int] | None = None
         self._special: dict[str, list[int]] = {}  # chunk positions of outlines and document cards
         self._articles: dict[int, list[int]] | None = None  # article number -> chunk positions of that article
 
@@ -181,6 +183,12 @@ class Retriever:
         if self._places is None:
             self._places = gazetteer(c.text for c in self.index.chunks)
         return self._places
+
+    def known_places(self) -> dict[str, int]:
+        """{stem: mentions} of the administrative place names of the index (answer checks, follow-ups)."""
+        if self._known is None:
+            self._known = known_places([c.text for c in self.index.chunks])
+        return self._known
 
     def place_counts(self) -> dict[str, int]:
         """How often each place is mentioned: 临沂 (a city here) beats 临邑 for an English "Linyi"."""

@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from rag.generate import Generator
-from rag.metadata import place_stem
-from rag.places import administrative_places, pinyin_table, replace_romanized, romanized
+from rag.places import pinyin_table, replace_romanized, romanized
 from rag.prompt import rewrite_messages
 from rag.script import detect_lang, to_simplified
 
@@ -54,8 +53,8 @@ def substitute(question: str, history: list[tuple[str, str]], places: Mapping[st
     """
     from pypinyin import lazy_pinyin
 
-    stems = set(administrative_places(places))
-    table = pinyin_table({place_stem(n): c for n, c in places.items() if place_stem(n) in stems})
+    stems = set(places)
+    table = pinyin_table(places)
     q = question.strip()
     m = _ELLIPTICAL_ZH.match(to_simplified(q)) or _ELLIPTICAL_EN.match(q)
     new = _place_in(m.group("x"), table, stems) if m else None
