@@ -132,10 +132,10 @@ class _LazyTimed:
     @property
     def _g(self) -> Any:
         if self._gen is None:
-            from rag.generate import load_generator
+            from rag.generate import generator_for
 
             s = self._s
-            self._gen = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed)
+            self._gen = generator_for(s)
         return self._gen
 
     @property

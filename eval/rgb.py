@@ -126,13 +126,13 @@ def run(
     sample_seed: int = 0,
 ) -> dict[str, Any]:
     from rag.config import Settings
-    from rag.generate import load_generator
+    from rag.generate import generator_for
 
     s = settings or Settings()
     items = load(benchmarks_dir(bench) / "rgb" / "zh_refine.json")
     n_all = len(items)
     items = sample(items, limit, sample_seed)
-    gen = load_generator(s.llm, s.n_ctx, s.n_threads, s.seed)
+    gen = generator_for(s)
     rates = list(noise_rates if noise_rates is not None else NOISE_RATES)
     if rejection and 1.0 not in rates:
         rates.append(1.0)
