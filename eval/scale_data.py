@@ -206,6 +206,8 @@ def synthesise(pool: Pool, size: int, seed: int = 0) -> Collection:
     nc, nd = len(pool.corpus), len(pool.distractors)
     if size < nc:
         raise ValueError(f"size {size} is smaller than the bundled corpus ({nc} chunks)")
+    if size > nc and not nd:
+        raise ValueError("no distractor chunks to fill the store with (corpus-large and CMRC both missing)")
     take = min(size - nc, nd)
     real = np.sort(rng.permutation(nd)[:take]) if take < nd else np.arange(nd)
     chunks = pool.corpus + [pool.distractors[i] for i in real]
