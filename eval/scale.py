@@ -131,8 +131,7 @@ def run(
             if size <= milvus_max:
                 from eval import scale_milvus
 
-                ef = row.get("faiss_hnsw", {}).get("efSearch", 64)
-                row["milvus_lite"] = scale_milvus.measure(col, queries, truth, ef, dev, qvec_of)
+                row["milvus_lite"] = scale_milvus.measure(col, queries, truth, TARGET_RECALL, dev, qvec_of)
             else:
                 row["milvus_lite"] = {"skipped": f"size above --milvus-max {milvus_max} (see README: extrapolated)"}
         report["sizes"].append(row)
