@@ -22,7 +22,7 @@ from eval.common import benchmarks_dir, sample
 from eval.dataset import load_dataset
 from eval.metrics import percentile
 from eval.report import console_table
-from eval.scale_data import VectorCache, scale_cache, synthesise
+from eval.scale_data import COPY_MARK, SIGMA, VectorCache, scale_cache, synthesise
 from eval.scale_measure import rss_mb
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -106,11 +106,17 @@ def run(
         "queries": {"all": len(texts), "dev": len(dev), "recall_k": scale_faiss.K},
         "pool": {"corpus_chunks": len(pool.corpus), "real_distractors": len(pool.distractors), "laws_chunks": n_laws},
         "targets": {"hnsw_recall@10": TARGET_RECALL, "hit@5_at_1e5": TARGET_HIT5},
+        "synthesis": {
+            "copies_of": "real distractor chunks (laws, CMRC), never the bundled corpus",
+            "vector": f"source + N(0, sigma^2/dim) noise, sigma uniform in {list(SIGMA)}, renormalised",
+            "text": f"source text + {COPY_MARK!r} (n = copy number), as its own document",
+            "seed": seed,
+        },
         "sizes": [],
     }
     baseline = synthesise(pool, len(pool.corpus), seed)
     flat = scale_faiss.build(baseline.vectors, "flat")
-    bm25, _ = scale_hybrid.build_bm25(baseline, real_tokens)
+    bm25, _ = scale_hybrid.build_bm25(baseline, real_tokens, disk=False)
     report["corpus_only"] = scale_hybrid.hybrid_scores(baseline, flat, bm25, precomputed, dev)
     for size in tqdm(sizes, desc="sizes", unit="size"):
         col = synthesise(pool, size, seed)

@@ -9,7 +9,9 @@ retrieval alone; embedding a question is reported apart.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -19,7 +21,7 @@ from tqdm import tqdm
 from eval.dataset import Question
 from eval.metrics import hit_rank, mean, percentile
 from eval.scale_data import COPY_MARK, Collection
-from eval.scale_measure import measured, timed_ms
+from eval.scale_measure import measured, size_mb, timed_ms
 from index.bm25 import BM25Index, tokenize
 from index.store import FORMAT_VERSION, HybridIndex, Manifest
 from rag.config import Settings
@@ -59,10 +61,19 @@ def real_tokens_of(chunks: Sequence[Any]) -> dict[str, tuple[str, ...]]:
     return {c.id: tokenize(c.embed_text()) for c in tqdm(chunks, desc="bm25 tokens", unit="chunk", leave=False)}
 
 
-def build_bm25(col: Collection, real_tokens: dict[str, tuple[str, ...]]) -> tuple[BM25Index, dict[str, float]]:
+def build_bm25(
+    col: Collection, real_tokens: dict[str, tuple[str, ...]], disk: bool = True
+) -> tuple[BM25Index, dict[str, float]]:
+    """The product's BM25 index of the collection, with its build cost and (saved as the file store saves
+    it) its size on disk."""
     with measured() as step:
         bm25 = BM25Index(collection_tokens(col, real_tokens))
-    return bm25, step.as_dict("bm25_build")
+    cost = step.as_dict("bm25_build")
+    if disk:
+        with tempfile.TemporaryDirectory(prefix="rag-scale-bm25-") as tmp:
+            bm25.save(Path(tmp))
+            cost["bm25_disk_mb"] = size_mb(Path(tmp))
+    return bm25, cost
 
 
 def hybrid_scores(
