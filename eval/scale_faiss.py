@@ -16,9 +16,8 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from eval.metrics import percentile
 from eval.scale_data import Collection
-from eval.scale_measure import measured, size_mb, timed_ms
+from eval.scale_measure import measured, pct, size_mb, timed_ms
 
 HNSW_M = 32  # as index/dense.py
 EF_CONSTRUCTION = 40  # FAISS's default, as index/dense.py leaves it
@@ -76,8 +75,8 @@ def measure(
     out["faiss_flat"] = {
         **step.as_dict("build"),
         "disk_mb": index_disk_mb(flat),
-        "query_p50_ms": percentile(ms, 50),
-        "query_p95_ms": percentile(ms, 95),
+        "query_p50_ms": pct(ms, 50),
+        "query_p95_ms": pct(ms, 95),
         "recall@10": recall_at_k(truth, truth),
     }
     indexes["flat"] = flat
@@ -91,8 +90,8 @@ def measure(
             {
                 "efSearch": ef,
                 "recall@10": recall_at_k(found, truth),
-                "query_p50_ms": percentile(ms, 50),
-                "query_p95_ms": percentile(ms, 95),
+                "query_p50_ms": pct(ms, 50),
+                "query_p95_ms": pct(ms, 95),
             }
         )
     chosen = next((s for s in sweep if s["recall@10"] >= target), sweep[-1])

@@ -19,9 +19,9 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.dataset import Question
-from eval.metrics import hit_rank, mean, percentile
+from eval.metrics import hit_rank, mean
 from eval.scale_data import COPY_MARK, Collection
-from eval.scale_measure import measured, size_mb, timed_ms
+from eval.scale_measure import measured, pct, size_mb, timed_ms
 from index.bm25 import BM25Index, tokenize
 from index.store import FORMAT_VERSION, HybridIndex, Manifest
 from rag.config import Settings
@@ -98,6 +98,6 @@ def hybrid_scores(
         "hit@5": mean([0 < k <= 5 for k in ranks]),
         "hit@1": mean([k == 1 for k in ranks]),
         "n_questions": len(ranks),
-        "retrieve_p50_ms": percentile(ms, 50),
-        "retrieve_p95_ms": percentile(ms, 95),
+        "retrieve_p50_ms": pct(ms, 50),
+        "retrieve_p95_ms": pct(ms, 95),
     }

@@ -78,3 +78,10 @@ def timed_ms(fn: Callable[[], object]) -> tuple[object, float]:
     t0 = time.perf_counter()
     out = fn()
     return out, (time.perf_counter() - t0) * 1000
+
+
+def pct(values: list[float], p: float) -> float | None:
+    """Percentile in ms to the microsecond: a FAISS search of 10^4 vectors takes well under 0.1 ms."""
+    import numpy as np
+
+    return round(float(np.percentile(values, p)), 3) if values else None

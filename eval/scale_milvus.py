@@ -22,10 +22,10 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.dataset import Question
-from eval.metrics import hit_rank, mean, percentile
+from eval.metrics import hit_rank, mean
 from eval.scale_data import Collection
 from eval.scale_faiss import EF_SEARCH, HNSW_M, K, recall_at_k
-from eval.scale_measure import measured, size_mb, timed_ms
+from eval.scale_measure import measured, pct, size_mb, timed_ms
 from index.bm25 import STOPWORDS
 from rag.law import canonical_references
 from rag.script import to_simplified
@@ -138,8 +138,8 @@ def measure(
                 {
                     "efSearch": ef,
                     "recall@10": recall_at_k(found, truth),
-                    "query_p50_ms": percentile(ms, 50),
-                    "query_p95_ms": percentile(ms, 95),
+                    "query_p50_ms": pct(ms, 50),
+                    "query_p95_ms": pct(ms, 95),
                 }
             )
         chosen = next((s for s in sweep if s["recall@10"] >= target), sweep[-1])
@@ -163,8 +163,8 @@ def measure(
             "hit@5": mean([0 < k <= 5 for k in ranks]),
             "hit@1": mean([k == 1 for k in ranks]),
             "n_questions": len(ranks),
-            "retrieve_p50_ms": percentile(hms, 50),
-            "retrieve_p95_ms": percentile(hms, 95),
+            "retrieve_p50_ms": pct(hms, 50),
+            "retrieve_p95_ms": pct(hms, 95),
         },
     }
 
