@@ -224,6 +224,7 @@ def table_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "p95_ms": m["query_p95_ms"],
                     "recall@10": m["recall@10"],
                     "hit@5": h.get("hit@5"),
+                    "hit@5_zh": h.get("hit@5_zh"),
                     "hyb_p95_ms": h.get("retrieve_p95_ms"),
                 }
             )
@@ -237,6 +238,6 @@ def print_summary(out: Path, report: dict[str, Any]) -> None:
     e = report["query_embedding"]
     print(
         f"\nquery embedding p50 {e['p50_ms']} ms, p95 {e['p95_ms']} ms; corpus alone hit@5 "
-        f"{report['corpus_only']['hit@5']}"
+        f"{report['corpus_only']['hit@5']} (Chinese questions {report['corpus_only']['hit@5_zh']})"
     )
     print(f"wrote {out}/scale.json and {out}/scale-*.png")

@@ -87,17 +87,31 @@ def hybrid_scores(
     manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dim, 500, 80, "scale")
     index = HybridIndex(manifest, {}, col.chunks, col.vectors, dense, bm25)
     retriever = Retriever(index, embedder, Settings())
-    asked = [q for q in questions if q.answerable and q.evidence and not q.history]
+    asked = scored_questions(questions)
     retriever.search(asked[0].question, 5)  # first call builds the article table: not a query's cost
     ranks, ms = [], []
     for q in tqdm(asked, desc="hybrid", unit="q", leave=False):
         found, t = timed_ms(lambda q=q: retriever.search(q.question, 5))  # type: ignore[misc]
         ranks.append(hit_rank(q, [p.to_json() for p in found]))  # type: ignore[attr-defined]
         ms.append(t)
+    return hit_summary(asked, ranks, ms)
+
+
+def scored_questions(questions: list[Question]) -> list[Question]:
+    """As `eval ablate --retrieval-only`: answerable, with evidence, not a follow-up (that needs the LLM)."""
+    return [q for q in questions if q.answerable and q.evidence and not q.history]
+
+
+def hit_summary(asked: list[Question], ranks: list[int | None], ms: list[float]) -> dict[str, Any]:
+    """hit@5 over all scored questions and over the Chinese ones: English questions are searched as written
+    here, while the pipeline first translates them with the LLM."""
+    zh = [k for q, k in zip(asked, ranks, strict=True) if q.lang.startswith("zh")]
     return {
-        "hit@5": mean([0 < k <= 5 for k in ranks]),
+        "hit@5": mean([0 < (k or 0) <= 5 for k in ranks]),
         "hit@1": mean([k == 1 for k in ranks]),
         "n_questions": len(ranks),
+        "hit@5_zh": mean([0 < (k or 0) <= 5 for k in zh]),
+        "n_zh": len(zh),
         "retrieve_p50_ms": pct(ms, 50),
         "retrieve_p95_ms": pct(ms, 95),
     }

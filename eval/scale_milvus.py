@@ -22,9 +22,10 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.dataset import Question
-from eval.metrics import hit_rank, mean
+from eval.metrics import hit_rank
 from eval.scale_data import Collection
 from eval.scale_faiss import EF_SEARCH, HNSW_M, K, recall_at_k
+from eval.scale_hybrid import hit_summary, scored_questions
 from eval.scale_measure import measured, pct, size_mb, timed_ms
 from index.bm25 import STOPWORDS
 from rag.law import canonical_references
@@ -144,7 +145,7 @@ def measure(
             )
         chosen = next((s for s in sweep if s["recall@10"] >= target), sweep[-1])
         ef = chosen["efSearch"]
-        asked = [q for q in questions if q.answerable and q.evidence and not q.history]
+        asked = scored_questions(questions)
         ranks, hms = [], []
         for q in tqdm(asked, desc="milvus hybrid", unit="q", leave=False):
             ids, t = timed_ms(lambda q=q: hybrid(client, qvec_of[to_simplified(q.question)], q.question, ef))
@@ -159,13 +160,7 @@ def measure(
         **chosen,
         "meets_target": chosen["recall@10"] >= target,
         "sweep": sweep,
-        "hybrid": {
-            "hit@5": mean([0 < k <= 5 for k in ranks]),
-            "hit@1": mean([k == 1 for k in ranks]),
-            "n_questions": len(ranks),
-            "retrieve_p50_ms": pct(hms, 50),
-            "retrieve_p95_ms": pct(hms, 95),
-        },
+        "hybrid": hit_summary(asked, ranks, hms),
     }
 
 
