@@ -21,7 +21,7 @@ from tqdm import tqdm
 from eval.common import benchmarks_dir, sample
 from eval.dataset import load_dataset
 from eval.metrics import percentile
-from eval.report import console_table
+from eval.report import console_table, md_table
 from eval.scale_data import COPY_MARK, SIGMA, VectorCache, scale_cache, synthesise
 from eval.scale_measure import rss_mb
 
@@ -235,9 +235,10 @@ def print_summary(out: Path, report: dict[str, Any]) -> None:
     rows = table_rows(report)
     cols = [k for k in (rows[0] if rows else {}) if k != "_name"]
     print(console_table(rows, cols, "size / engine"))
+    (out / "scale.md").write_text(md_table(rows, cols, "chunks, engine") + "\n", encoding="utf-8")
     e = report["query_embedding"]
     print(
         f"\nquery embedding p50 {e['p50_ms']} ms, p95 {e['p95_ms']} ms; corpus alone hit@5 "
         f"{report['corpus_only']['hit@5']} (Chinese questions {report['corpus_only']['hit@5_zh']})"
     )
-    print(f"wrote {out}/scale.json and {out}/scale-*.png")
+    print(f"wrote {out}/scale.json, {out}/scale.md (the table) and {out}/scale-*.png")
