@@ -23,7 +23,7 @@ from eval.dataset import load_dataset
 from eval.metrics import percentile
 from eval.report import console_table, md_table
 from eval.scale_data import COPY_MARK, SIGMA, VectorCache, scale_cache, synthesise
-from eval.scale_measure import rss_mb
+from eval.scale_measure import one_thread, rss_mb
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_LAWS = 4_096  # law chunks embedded for real (a seeded sample): all 21,500 take hours on two busy cores
@@ -50,10 +50,11 @@ def embed_queries(embedder: Any, texts: list[str], timed: int = 30) -> tuple[np.
     vectors = VectorCache(scale_cache(), embedder.name).vectors(texts, embedder.embed_queries, "queries", "query")
     embedder.embed_queries(texts[:1])  # warm
     ms = []
-    for t in texts[:timed]:
-        t0 = time.perf_counter()
-        embedder.embed_queries([t])
-        ms.append((time.perf_counter() - t0) * 1000)
+    with one_thread():
+        for t in texts[:timed]:
+            t0 = time.perf_counter()
+            embedder.embed_queries([t])
+            ms.append((time.perf_counter() - t0) * 1000)
     return vectors, {"n": len(ms), "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95)}
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.scale_data import Collection
-from eval.scale_measure import measured, pct, size_mb, timed_ms
+from eval.scale_measure import measured, one_thread, pct, size_mb, timed_ms
 
 HNSW_M = 32  # as index/dense.py
 EF_CONSTRUCTION = 40  # FAISS's default, as index/dense.py leaves it
@@ -42,10 +42,11 @@ def latencies(index: faiss.Index, queries: np.ndarray, k: int = K) -> tuple[np.n
     """One query at a time, as a server answers them: (ids of every query, ms per query)."""
     ids = np.zeros((len(queries), k), dtype=np.int64)
     ms = []
-    for i, q in enumerate(queries):
-        (_, found), t = timed_ms(lambda q=q: index.search(q.reshape(1, -1), k))  # type: ignore[misc]
-        ids[i] = found[0]
-        ms.append(t)
+    with one_thread():
+        for i, q in enumerate(queries):
+            (_, found), t = timed_ms(lambda q=q: index.search(q.reshape(1, -1), k))  # type: ignore[misc]
+            ids[i] = found[0]
+            ms.append(t)
     return ids, ms
 
 

@@ -26,7 +26,7 @@ from eval.metrics import hit_rank
 from eval.scale_data import Collection
 from eval.scale_faiss import EF_SEARCH, HNSW_M, K, recall_at_k
 from eval.scale_hybrid import hit_summary, scored_questions
-from eval.scale_measure import measured, pct, size_mb, timed_ms
+from eval.scale_measure import measured, one_thread, pct, size_mb, timed_ms
 from index.bm25 import STOPWORDS
 from rag.law import canonical_references
 from rag.script import to_simplified
@@ -134,7 +134,8 @@ def measure(
         disk = size_mb(db)
         sweep = []
         for ef in EF_SEARCH:
-            found, ms = dense_search(client, queries, ef)
+            with one_thread():
+                found, ms = dense_search(client, queries, ef)
             sweep.append(
                 {
                     "efSearch": ef,
@@ -147,10 +148,12 @@ def measure(
         ef = chosen["efSearch"]
         asked = scored_questions(questions)
         ranks, hms = [], []
-        for q in tqdm(asked, desc="milvus hybrid", unit="q", leave=False):
-            ids, t = timed_ms(lambda q=q: hybrid(client, qvec_of[to_simplified(q.question)], q.question, ef))
-            ranks.append(hit_rank(q, [{"rank": r, **_record(col, i)} for r, i in enumerate(ids, 1)]))  # type: ignore[arg-type]
-            hms.append(t)
+        with one_thread():
+            for q in tqdm(asked, desc="milvus hybrid", unit="q", leave=False):
+                qvec = qvec_of[to_simplified(q.question)]
+                ids, t = timed_ms(lambda q=q, qvec=qvec: hybrid(client, qvec, q.question, ef))
+                ranks.append(hit_rank(q, [{"rank": r, **_record(col, i)} for r, i in enumerate(ids, 1)]))  # type: ignore[arg-type]
+                hms.append(t)
         client.close()
     return {
         **step.as_dict("build"),
