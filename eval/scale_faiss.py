@@ -1,0 +1,110 @@
+"""FAISS at scale: exact (IndexFlatIP) and HNSW (IndexHNSWFlat), as index/dense.py builds them, plus the
+product's BM25 and hybrid retriever over the same chunks.
+
+Ground truth for recall@10 is the flat index's own top 10 (exact inner product).
+HNSW is searched at several efSearch values; the report picks the smallest one
+whose recall@10 reaches the target, so its p95 is the latency at that recall.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from tqdm import tqdm
+
+from eval.scale_data import Collection
+from eval.scale_measure import measured, one_thread, pct, size_mb, timed_ms
+
+HNSW_M = 32  # as index/dense.py
+EF_CONSTRUCTION = 40  # FAISS's default, as index/dense.py leaves it
+EF_SEARCH = (16, 32, 64, 128, 256)
+K = 10
+
+
+def build(vectors: np.ndarray, kind: str) -> faiss.Index:
+    dim = vectors.shape[1]
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = EF_CONSTRUCTION
+    else:
+        index = faiss.IndexFlatIP(dim)
+    add_batch = 50_000
+    for i in tqdm(range(0, len(vectors), add_batch), desc=f"faiss {kind}", unit="x50k", leave=False):
+        index.add(vectors[i : i + add_batch])
+    return index
+
+
+def latencies(index: faiss.Index, queries: np.ndarray, k: int = K) -> tuple[np.ndarray, list[float]]:
+    """One query at a time, as a server answers them: (ids of every query, ms per query)."""
+    ids = np.zeros((len(queries), k), dtype=np.int64)
+    ms = []
+    with one_thread():
+        for i, q in enumerate(queries):
+            (_, found), t = timed_ms(lambda q=q: index.search(q.reshape(1, -1), k))  # type: ignore[misc]
+            ids[i] = found[0]
+            ms.append(t)
+    return ids, ms
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    """Share of the exact top k that the approximate top k holds, averaged over queries."""
+    hits = [len(set(f[f >= 0].tolist()) & set(t.tolist())) / len(t) for f, t in zip(found, truth, strict=True)]
+    return round(float(np.mean(hits)), 4)
+
+
+def index_disk_mb(index: faiss.Index) -> float:
+    with tempfile.TemporaryDirectory(prefix="rag-scale-") as tmp:
+        path = Path(tmp) / "dense.faiss"
+        faiss.write_index(index, str(path))
+        return size_mb(path)
+
+
+def measure(
+    col: Collection, queries: np.ndarray, target: float
+) -> tuple[dict[str, Any], dict[str, faiss.Index], np.ndarray]:
+    """Flat and HNSW rows of the report (build, memory, disk, latency, recall); also the indexes and the
+    exact top 10 of every query (the ground truth)."""
+    out: dict[str, Any] = {}
+    indexes: dict[str, faiss.Index] = {}
+    with measured() as step:
+        flat = build(col.vectors, "flat")
+    truth, ms = latencies(flat, queries)
+    out["faiss_flat"] = {
+        **step.as_dict("build"),
+        "disk_mb": index_disk_mb(flat),
+        "query_p50_ms": pct(ms, 50),
+        "query_p95_ms": pct(ms, 95),
+        "recall@10": recall_at_k(truth, truth),
+    }
+    indexes["flat"] = flat
+    with measured() as step:
+        hnsw = build(col.vectors, "hnsw")
+    sweep = []
+    for ef in EF_SEARCH:
+        hnsw.hnsw.efSearch = ef
+        found, ms = latencies(hnsw, queries)
+        sweep.append(
+            {
+                "efSearch": ef,
+                "recall@10": recall_at_k(found, truth),
+                "query_p50_ms": pct(ms, 50),
+                "query_p95_ms": pct(ms, 95),
+            }
+        )
+    chosen = next((s for s in sweep if s["recall@10"] >= target), sweep[-1])
+    hnsw.hnsw.efSearch = chosen["efSearch"]
+    out["faiss_hnsw"] = {
+        **step.as_dict("build"),
+        "disk_mb": index_disk_mb(hnsw),
+        "M": HNSW_M,
+        "efConstruction": EF_CONSTRUCTION,
+        **chosen,
+        "meets_target": chosen["recall@10"] >= target,
+        "sweep": sweep,
+    }
+    indexes["hnsw"] = hnsw
+    return out, indexes, truth

@@ -1,0 +1,84 @@
+"""`python -m eval scale` at a tiny size: the report's fields, exact search as its own ground truth, and
+the synthesis of larger sizes (copies, markers, noise)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from eval.common import shared_dir
+from eval.scale_data import COPY_MARK, Pool, synthesise
+from rag.types import Chunk
+
+HAVE_LAWS = (shared_dir() / "corpus-large" / "laws").is_dir()
+
+
+def _pool(n_corpus: int = 3, n_distractors: int = 4, dim: int = 8) -> Pool:
+    rng = np.random.default_rng(1)
+
+    def vecs(n: int) -> np.ndarray:
+        v = rng.standard_normal((n, dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    corpus = [Chunk(f"c:{i}", "c.txt", f"正文{i}", "", 0, 1) for i in range(n_corpus)]
+    distractors = [Chunk(f"d:{i}", f"d{i}.txt", f"干扰{i}", "", 0, 1) for i in range(n_distractors)]
+    return Pool(corpus, vecs(n_corpus), distractors, vecs(n_distractors))
+
+
+def test_small_sizes_are_a_sample_of_real_chunks():
+    col = synthesise(_pool(), 5)
+    assert col.size == 5 and col.n_corpus == 3 and col.n_real == 5
+    assert not col.copy_no.any()
+    assert [c.id for c in col.chunks[:3]] == ["c:0", "c:1", "c:2"]  # the corpus always comes first
+
+
+def test_larger_sizes_are_perturbed_marked_copies_of_distractors():
+    pool = _pool()
+    col = synthesise(pool, 3 + 4 + 10)
+    assert col.size == 17 and col.n_real == 7
+    copies = np.flatnonzero(col.copy_no)
+    assert len(copies) == 10 and col.copy_no.max() == 3  # rounds: every distractor copied before any twice
+    for i in copies:
+        c, src = col.chunks[i], col.chunks[col.source[i]]
+        assert c.doc_id.startswith(src.doc_id) and not c.doc_id.startswith("c.txt")  # never a copy of the corpus
+        assert c.text == src.text + COPY_MARK.format(n=col.copy_no[i])
+        cos = float(col.vectors[i] @ col.vectors[col.source[i]])
+        assert 0.8 < cos < 0.999
+    assert np.allclose(np.linalg.norm(col.vectors, axis=1), 1.0, atol=1e-5)
+    again = synthesise(pool, 17)
+    assert np.array_equal(col.vectors, again.vectors)  # seeded
+
+
+def test_a_store_smaller_than_the_corpus_is_refused():
+    with pytest.raises(ValueError):
+        synthesise(_pool(), 2)
+
+
+@pytest.mark.skipif(not HAVE_LAWS, reason="no corpus-large in the shared folder (set RAG_SHARED)")
+def test_scale_command_at_a_tiny_size(tmp_path):
+    from eval.__main__ import main
+
+    out = tmp_path / "out"
+    no_bench = tmp_path / "no-benchmarks"  # no CMRC: its 848 paragraphs would be embedded on a cold cache
+    no_bench.mkdir()
+    argv = ["scale", "--out", str(out), "--sizes", "1000", "--laws", "32", "--benchmarks", str(no_bench)]
+    assert main(argv) == 0
+    report = json.loads((out / "scale.json").read_text())
+    assert {"machine", "embedder", "query_embedding", "pool", "targets", "corpus_only", "sizes"} <= set(report)
+    (row,) = report["sizes"]
+    assert row["size"] == row["chunks"] == 1000
+    assert row["synthetic_copies"] == 1000 - row["corpus_chunks"] - row["real_distractors"] > 0
+    flat, hnsw, milvus = row["faiss_flat"], row["faiss_hnsw"], row["milvus_lite"]
+    assert flat["recall@10"] == 1.0  # exact search is its own ground truth
+    for m in (flat, hnsw, milvus):
+        assert {"build_s", "build_rss_delta_mb", "build_rss_peak_mb", "disk_mb", "query_p50_ms", "query_p95_ms"} <= set(
+            m
+        )
+        assert 0.0 <= m["recall@10"] <= 1.0
+        assert 0.0 <= m["hybrid"]["hit@5"] <= 1.0 and m["hybrid"]["n_questions"] > m["hybrid"]["n_zh"] > 0
+    assert hnsw["efSearch"] in [s["efSearch"] for s in hnsw["sweep"]]
+    assert report["query_embedding"]["p50_ms"] > 0
+    for name in ("scale-cost.png", "scale-recall.png", "scale-hit5.png"):
+        assert (out / name).stat().st_size > 0
