@@ -269,6 +269,8 @@ def unsupported_numbers(answer: str, sources: str) -> list[str]:
 
 
 def _mentions(term: str, text: str) -> bool:
+    if term.isdigit():  # a year is a whole number: 2000 is not in 20000
+        return bool(re.search(rf"(?<!\d){term}(?!\d)", text))
     stem = re.sub(r"(省|市|县|区|镇|乡|村)$", "", term)
     return term in text or (len(stem) >= 2 and stem in text)
 
@@ -310,7 +312,7 @@ def unsupported_places(question: str, answer: str, context: list[ContextPassage]
     # a city plan rarely names its province, and translations tend to add it.
     places = [t for t in terms if not t.isdigit() and re.sub(r"(省|市|自治区)$", "", t) not in PROVINCES]
     years = [t for t in terms if t.isdigit()]
-    missing = [t for t in years if t not in text]
+    missing = [t for t in years if not re.search(rf"(?<!\d){t}(?!\d)", text)]  # 2000 is not in 20000
     missing_places = [p for p in places if not _mentions(p, text)]
     if len(places) >= 2 and len(missing_places) < len(places):
         missing_places = []

@@ -40,3 +40,11 @@ def test_law_answer_in_digits_is_not_refused():
 def test_a_year_written_in_chinese_numerals_covers_the_question():
     assert missing_terms("这个办法2019年几月施行？", NOTICE) == []
     assert missing_terms("这个办法2021年几月施行？", NOTICE) == ["2021"]
+
+
+def test_a_year_is_not_found_inside_a_larger_figure():
+    """二万元 reads as 20000元: that holds no year 2000 (coverage and the places check)."""
+    fine = "违反规定的，处二万元罚款。"
+    assert missing_terms("2000年的罚款标准是多少？", fine) == ["2000"]
+    g = ground("罚款标准是2万元。[1]", _ctx(fine), "zh-Hans", "2000年的罚款标准是多少？")
+    assert g.refused and "2000" in g.reason
