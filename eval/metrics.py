@@ -18,6 +18,7 @@ import numpy as np
 from eval.dataset import Question
 from eval.normalize import any_evidence_in, norm_answer, strip_citations
 from rag.cite import normalize_citations
+from rag.numerals import with_digits
 from rag.question import question_terms
 from rag.script import detect_lang, to_simplified
 
@@ -155,7 +156,8 @@ def unsupported_items(record: Record, question: str = "") -> list[str] | None:
     if not cited and not cited_numbers(record.get("answer", "")):
         cited = list(record.get("passages") or [])
     support = "\n".join(f"{c.get('title', '')}\n{c.get('text', '')}" for c in cited)
-    support_simpl = to_simplified(unicodedata.normalize("NFKC", support))
+    # a figure the passage writes in Chinese numerals (三十日, 二万元) is supported by its digits (30日, 2万元)
+    support_simpl = with_digits(to_simplified(unicodedata.normalize("NFKC", support)))
     nums_src = set(_figures(support_simpl + "\n" + question))
     vals_src = _values(to_simplified(support_simpl + "\n" + question))
     missing: list[str] = []

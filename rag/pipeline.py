@@ -158,6 +158,7 @@ class Pipeline:
             standalone = substitute(q, history or [], self.retriever.known_places()) or rewrite(
                 q, history or [], self.generator, self.settings.history_tokens
             )
+            standalone = standalone[: self.settings.max_question_chars]  # an earlier turn may be a whole page
             yield Event("rewrite", standalone)
         search_query = standalone
         if detect_lang(standalone) == "en":  # an English question, or a follow-up to one: searched in Chinese

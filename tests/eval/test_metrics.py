@@ -188,3 +188,15 @@ def test_percentiles_and_mean():
     assert percentile([100, 200, 300, 400], 95) == 385.0
     assert percentile([], 50) is None
     assert mean([True, False, None, True]) == pytest.approx(0.6667)
+
+
+def test_a_figure_written_in_chinese_numerals_is_supported():
+    """A made-up regulation: 二万元 and 三十日 in the passage support 2万元 and 30日 in the answer."""
+    rec = {
+        "answer": "处2万元罚款，30日内改正[1]。",
+        "refused": False,
+        "citations": [{"n": 1, "text": "处二万元罚款，责令三十日内改正。", "title": "某条例"}],
+        "passages": [],
+    }
+    assert unsupported_items(rec, "") == []
+    assert unsupported_items({**rec, "answer": "处3万元罚款[1]。"}, "") == ["3万"]
