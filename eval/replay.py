@@ -21,7 +21,6 @@ from eval.score import score
 from index import store
 from rag.cite import REFUSAL, RULES, ground
 from rag.pipeline import build_citations
-from rag.places import known_places
 from rag.script import to_script
 from rag.select import ContextPassage
 from rag.types import Passage
@@ -44,13 +43,12 @@ def regrounded(
     trace: dict[str, Any],
     context: list[ContextPassage],
     skip: frozenset[str],
-    places: dict[str, int],
 ) -> dict[str, Any]:
     """The answer record as the pipeline would have written it with the rules in `skip` switched off."""
     if "raw" not in trace or not context:  # refused before generation (or an error): no reply to check
         return record
     lang = trace["lang"]
-    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip, places=places)
+    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip)
     text = g.answer if g.refused else to_script(g.answer, lang)
     citations = [] if g.refused else [c.model_dump() for c in build_citations(text, context)]
     return {
@@ -71,12 +69,11 @@ def replay(run_dir: Path, dataset: str, index_dir: Path, split: str = "test") ->
     index = store.load(index_dir, verify=False)
     by_id = {c.id: i for i, c in enumerate(index.chunks)}
     contexts = {qid: _context(traces[qid], index, by_id) for qid in wanted if qid in traces}
-    places = known_places([c.text for c in index.chunks])
     out: dict[str, dict[str, Any]] = {}
     for variant in tqdm(["all rules", *(f"without {r}" for r in RULES)], desc="replaying", unit="variant"):
         skip = frozenset() if variant == "all rules" else frozenset({variant.removeprefix("without ")})
         redone = {
-            qid: regrounded(answers[qid], traces[qid], contexts[qid], skip, places) if qid in contexts else answers[qid]
+            qid: regrounded(answers[qid], traces[qid], contexts[qid], skip) if qid in contexts else answers[qid]
             for qid in answers
             if qid in wanted
         }

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
 
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
-from rag.metadata import DOC_NUMBER
 from rag.numerals import with_digits
-from rag.places import pinyin_table, romanized
-from rag.question import asks_money, is_list_question, question_terms
+from rag.question import is_list_question, question_terms
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
 from rag.types import Chunk
@@ -205,23 +202,6 @@ def _also_holding(sentence: str, context: list[ContextPassage], texts: dict[int,
     return [n for _, n in found.values()]
 
 
-def _doc_number_key(number: str) -> str:
-    return re.sub(r"[\[［【(（]", "〔", re.sub(r"[\]］】)）]", "〕", re.sub(r"\s", "", to_simplified(number))))
-
-
-def unsupported_doc_numbers(answer: str, sources: str) -> list[str]:
-    """A 文号 is quoted whole: 潍政字〔2021〕25号 made of one document's prefix and another's year and number is
-    not in the sources, though each of its figures is."""
-    have = {_doc_number_key(m.group(0)) for m in DOC_NUMBER.finditer(to_simplified(sources))}
-    missing = []
-    for m in DOC_NUMBER.finditer(answer):
-        key = _doc_number_key(m.group(0))
-        # The pattern's prefix may take in words before the issuer's abbreviation (印发了衢委发〔…〕): compare tails.
-        if not any(key.endswith(h) or h.endswith(key) for h in have):
-            missing.append(m.group(0))
-    return missing
-
-
 def _values(text: str) -> set[float]:
     """Numbers with the magnitudes their units give (1100亿 and 110 billion are the same value)."""
     out: set[float] = set()
@@ -335,24 +315,6 @@ def fix_yi_as_billion(answer: str, sources: str) -> str:
         return m.group(0)
 
     return _MAGNITUDE.sub(repl, answer)
-
-
-_COUNT_UNIT = re.compile(
-    r"\d\s*(?:万|亿|million|billion|thousand)?\s*(?:人次|人|家|个|项|座|所|户|名|visitors|people|persons|firms|companies)"
-)
-_MONEY_UNIT = re.compile(r"\d\s*(?:万|亿)?\s*元|yuan|RMB|CNY", re.I)
-
-
-def wrong_quantity(question: str, answer: str) -> bool:
-    """A sum of money was asked, but the answer's figures count people or things (旅游收入 → 493万人次).
-
-    Sources often give the visitor count next to the place where a revenue
-    figure would be; the small model then reports the count as the answer.
-    """
-    body = re.sub(r"\[\d+\]", "", to_simplified(answer))
-    if not asks_money(question):
-        return False
-    return bool(_COUNT_UNIT.search(body)) and not _MONEY_UNIT.search(body)
 
 
 _POWER = re.compile(r"(\d+(?:\.\d+)?)\s*(MW|megawatts?|kW|kilowatts?)\b", re.I)
@@ -493,29 +455,16 @@ def evidence(context: list[ContextPassage]) -> str:
 
 @dataclass
 class Reply:
-    """What a check reads: the answer (form repaired), the passages shown, what was asked, the index's places."""
+    """What a check reads: the answer (form repaired), the passages shown and what was asked."""
 
     text: str
     context: list[ContextPassage]
     question: str
-    places: Mapping[str, int] = field(default_factory=dict)  # the index's place names {stem: mentions}
 
     @cached_property
     def sources(self) -> str:
         """evidence(context), built once for all checks."""
         return evidence(self.context)
-
-    def cited_support(self) -> str:
-        """The cited passages (all shown ones when nothing is cited) with their titles and metadata."""
-        cited = set(cited_numbers(self.text)) or {c.n for c in self.context}
-        parts = []
-        for c in self.context:
-            if c.n in cited:
-                meta = c.passage.meta
-                parts += [c.passage.chunk.text, c.passage.chunk.heading, c.passage.chunk.title]
-                if meta:
-                    parts += [meta.title, meta.place, meta.issuer]
-        return to_simplified("\n".join(x for x in parts if x))
 
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
@@ -526,50 +475,15 @@ def _check_figures(r: Reply) -> str:
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
 
 
-def _check_doc_numbers(r: Reply) -> str:
-    """A 文号 is quoted whole from the sources: a near-copy is a different document."""
-    invented = unsupported_doc_numbers(r.text, r.sources)
-    return f"document numbers not in the sources: {', '.join(invented)}" if invented else ""
-
-
-def _check_quantity(r: Reply) -> str:
-    """A sum of money asked for is not answered with a count of people or things."""
-    return "counts people or things where a sum of money was asked" if wrong_quantity(r.question, r.text) else ""
-
-
 def _check_places(r: Reply) -> str:
     """The places and years the question is about are those of the passages the answer cites."""
     off_topic = unsupported_places(r.question, r.text, r.context)
     return f"answer not about: {', '.join(off_topic)}" if off_topic else ""
 
 
-_NATIONAL = frozenset({"中国", "中华", "全国", "我国", "中华人民共和国"})
-
-
-def _check_answer_places(r: Reply) -> str:
-    """Every known place the answer names is named by a passage it cites (or by the question).
-
-    The small model fills a list of places with neighbours the passages never
-    name; in English it writes them in pinyin, so names are read back to the
-    index's own (Chinese) place names first. Places the index does not know
-    cannot be judged and pass.
-    """
-    body = re.sub(r"\[\d+\]", "", r.text)
-    named = {stem for _, stem in romanized(body, pinyin_table(r.places))}
-    simp = to_simplified(body)
-    named |= {p for p in r.places if p in simp}
-    named -= PROVINCES | _NATIONAL  # provinces and the country: translations and summaries add them freely
-    support = r.cited_support() + "\n" + to_simplified(r.question)
-    missing = sorted(p for p in named if p not in support and not any(p in q and p != q for q in named))
-    return f"places not in the cited passages: {', '.join(missing)}" if missing else ""
-
-
 CHECKS = (
     ("claim_figures", _check_figures),
-    ("doc_numbers", _check_doc_numbers),
-    ("quantity_kind", _check_quantity),
     ("places", _check_places),
-    ("answer_places", _check_answer_places),
 )
 
 
@@ -582,7 +496,6 @@ def ground(
     lang: Lang,
     question: str = "",
     skip: frozenset[str] = frozenset(),
-    places: Mapping[str, int] | None = None,
 ) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal.
 
@@ -597,7 +510,7 @@ def ground(
     checks = [Check("model_refusal", "pass")]
     text = _rewrite(answer, context, lang, question, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
-    reply = Reply(text, context, question, places or {})
+    reply = Reply(text, context, question)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))

@@ -229,7 +229,7 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(asked + retry, [best], lang)
-            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}", places=self.retriever.known_places())
+            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}")
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         text = text if refused else to_script(text, lang)

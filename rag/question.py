@@ -78,17 +78,3 @@ NOT_PLACES = frozenset(
     "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
     "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区".split()
 )
-
-
-_MONEY_Q = re.compile(
-    r"收入|营收|金额|投资|资金|产值|税收|多少钱|revenue|income|investment|funding|spending|yuan", re.I
-)
-_RATE_Q = re.compile(r"增长|增速|比重|占比|比例|百分|growth|rate|share|percent", re.I)
-# The question itself asks for a count ("多少家企业获得投资"): a count is the right answer.
-_COUNT_Q = re.compile(r"(?:多少|几)\s*(?:万|亿)?\s*(?:人次|人|家|个|项|座|所|户|名|批|类)|how many|number of", re.I)
-
-
-def asks_money(question: str) -> bool:
-    """Asks for a sum of money (收入, 投资…), not a rate or a count: a count of people is no answer to it."""
-    q = to_simplified(question)
-    return bool(_MONEY_Q.search(q)) and not _RATE_Q.search(q) and not _COUNT_Q.search(q)

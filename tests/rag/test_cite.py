@@ -163,18 +163,6 @@ def test_uncited_sentences_cite_the_passages_holding_their_figures():
     assert not g.refused and g.answer.endswith("[1][2]")
 
 
-def test_a_count_is_not_an_answer_to_a_money_question():
-    from rag.cite import wrong_quantity
-
-    assert wrong_quantity("临沂接待长三角游客带来了多少旅游收入？", "493万人次[1]")
-    assert wrong_quantity("How much tourism revenue did Linyi earn?", "4.93 million visitors [1]")
-    assert not wrong_quantity("临沂接待了多少长三角游客？", "493万人次[1]")
-    assert not wrong_quantity("旅游收入是多少？", "接待493万人次，旅游收入45亿元[1]")
-    assert not wrong_quantity("居民收入增速排第几？", "增长6.8%，位列全省第1位[1]")
-    ctx = _ctx_texts("全年接待长三角游客493万人次。")
-    assert ground("493万人次[1]", ctx, "zh-Hans", "临沂接待长三角游客带来了多少旅游收入？").refused
-
-
 def test_wan_kilowatt_rendered_as_megawatt_is_corrected():
     from rag.cite import fix_wan_kilowatt
 
@@ -219,17 +207,6 @@ def test_uncited_phrase_both_documents_hold_cites_both():
     assert cite_uncited("衢州加快改革。", ctx, "衢州做什么？") == "衢州加快改革。[3]"
 
 
-def test_document_number_must_be_quoted_whole():
-    from rag.cite import unsupported_doc_numbers
-
-    src = "《关于实施工业强市战略推动工业高质量发展的若干意见》(衢委发〔2021〕25号)。文号：潍政字〔2024〕12号"
-    assert unsupported_doc_numbers("衢委发[2021]25号[1]", src) == []  # bracket forms are the same number
-    assert unsupported_doc_numbers("它的文号是衢委发〔2021〕25号[1]", src) == []
-    assert unsupported_doc_numbers("潍政字〔2021〕25号[1]", src) == ["潍政字〔2021〕25号"]
-    g = ground("潍政字〔2021〕25号[1]", _ctx_texts(src), "zh-Hans", "那份意见的文号是什么？")
-    assert g.refused and "潍政字〔2021〕25号" in g.reason
-
-
 def test_a_cited_statement_after_a_contrast_is_not_a_refusal():
     # Text of no particular corpus: a notice that names no deadline but does say what to do.
     assert not is_model_refusal("该通知没有明确具体时限，但要求各乡镇尽快落实[1]。")
@@ -239,15 +216,6 @@ def test_a_cited_statement_after_a_contrast_is_not_a_refusal():
     assert is_model_refusal(
         "没有明确规定，但资料中未提及具体内容。"
     )  # a contrast with nothing cited is still a refusal
-
-
-def test_a_count_asked_for_is_not_a_wrong_quantity():
-    from rag.cite import wrong_quantity
-
-    assert not wrong_quantity("今年有多少家企业获得了技改投资？", "共有120家企业获得技改投资[1]。")
-    assert not wrong_quantity("How many firms received investment?", "120 firms [1].")
-    assert wrong_quantity("景区门票收入是多少？", "接待游客35万人次[1]。")  # money asked, a count given
-    assert not wrong_quantity("景区门票收入是多少？", "门票收入1.2亿元[1]。")
 
 
 def test_citations_that_hold_nothing_of_the_sentence_are_dropped():
