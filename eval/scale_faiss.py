@@ -9,6 +9,7 @@ whose recall@10 reaches the target, so its p95 is the latency at that recall.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,24 @@ def latencies(index: faiss.Index, queries: np.ndarray, k: int = K) -> tuple[np.n
     return ids, ms
 
 
+def ef_sweep(
+    search: Callable[[int], tuple[np.ndarray, list[float]]], truth: np.ndarray, target: float
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Recall and latency at each efSearch of `search(ef) -> (ids, ms)`, and the first setting reaching `target`."""
+    sweep = []
+    for ef in EF_SEARCH:
+        found, ms = search(ef)
+        sweep.append(
+            {
+                "efSearch": ef,
+                "recall@10": recall_at_k(found, truth),
+                "query_p50_ms": pct(ms, 50),
+                "query_p95_ms": pct(ms, 95),
+            }
+        )
+    return sweep, next((s for s in sweep if s["recall@10"] >= target), sweep[-1])
+
+
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     """Share of the exact top k that the approximate top k holds, averaged over queries."""
     hits = [len(set(f[f >= 0].tolist()) & set(t.tolist())) / len(t) for f, t in zip(found, truth, strict=True)]
@@ -83,19 +102,12 @@ def measure(
     indexes["flat"] = flat
     with measured() as step:
         hnsw = build(col.vectors, "hnsw")
-    sweep = []
-    for ef in EF_SEARCH:
+
+    def search(ef: int) -> tuple[np.ndarray, list[float]]:
         hnsw.hnsw.efSearch = ef
-        found, ms = latencies(hnsw, queries)
-        sweep.append(
-            {
-                "efSearch": ef,
-                "recall@10": recall_at_k(found, truth),
-                "query_p50_ms": pct(ms, 50),
-                "query_p95_ms": pct(ms, 95),
-            }
-        )
-    chosen = next((s for s in sweep if s["recall@10"] >= target), sweep[-1])
+        return latencies(hnsw, queries)
+
+    sweep, chosen = ef_sweep(search, truth, target)
     hnsw.hnsw.efSearch = chosen["efSearch"]
     out["faiss_hnsw"] = {
         **step.as_dict("build"),

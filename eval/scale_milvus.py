@@ -24,9 +24,9 @@ from tqdm import tqdm
 from eval.dataset import Question
 from eval.metrics import hit_rank
 from eval.scale_data import Collection
-from eval.scale_faiss import EF_SEARCH, HNSW_M, K, recall_at_k
+from eval.scale_faiss import EF_SEARCH, HNSW_M, K, ef_sweep
 from eval.scale_hybrid import hit_summary, scored_questions
-from eval.scale_measure import measured, one_thread, pct, size_mb, timed_ms
+from eval.scale_measure import measured, one_thread, size_mb, timed_ms
 from index.bm25 import STOPWORDS
 from rag.law import canonical_references
 from rag.script import to_simplified
@@ -132,19 +132,12 @@ def measure(
             fill(client, col)
             dense_search(client, queries[:1], EF_SEARCH[0])  # searchable: the first search answers
         disk = size_mb(db)
-        sweep = []
-        for ef in EF_SEARCH:
+
+        def search(ef: int) -> tuple[np.ndarray, list[float]]:
             with one_thread():
-                found, ms = dense_search(client, queries, ef)
-            sweep.append(
-                {
-                    "efSearch": ef,
-                    "recall@10": recall_at_k(found, truth),
-                    "query_p50_ms": pct(ms, 50),
-                    "query_p95_ms": pct(ms, 95),
-                }
-            )
-        chosen = next((s for s in sweep if s["recall@10"] >= target), sweep[-1])
+                return dense_search(client, queries, ef)
+
+        sweep, chosen = ef_sweep(search, truth, target)
         ef = chosen["efSearch"]
         asked = scored_questions(questions)
         ranks, hms = [], []

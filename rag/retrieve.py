@@ -193,7 +193,8 @@ class Retriever:
     def place_counts(self) -> dict[str, int]:
         """How often each place is mentioned: 临沂 (a city here) beats 临邑 for an English "Linyi"."""
         if self._counts is None:
-            self._counts = place_counts(self.index, self.places())
+            text = to_simplified("\n".join(c.text for c in self.index.chunks))
+            self._counts = {name: text.count(name) for name in self.places()}
         return self._counts
 
     def _scores(self, query: str, scope: Scope | None = None) -> Signals:
@@ -241,13 +242,6 @@ class Retriever:
             if len(passages) >= top_k:
                 break
         return passages
-
-
-def place_counts(index: SearchIndex, places: frozenset[str] | None = None) -> dict[str, int]:
-    """{place name: mentions} over an index's chunks (its gazetteer when `places` is not given)."""
-    names = places if places is not None else gazetteer(c.text for c in index.chunks)
-    text = to_simplified("\n".join(c.text for c in index.chunks))
-    return {name: text.count(name) for name in names}
 
 
 def _pairs(text: str) -> set[str]:
