@@ -26,6 +26,7 @@ from eval.common import benchmarks_dir, cache_root, file_sha256, peak_rss_mb, sa
 from eval.metrics import mean, percentile
 from eval.normalize import norm_answer
 from eval.report import bar_plot, console_table, hist_plot, md_table
+from rag.errors import ModelError
 
 CHUNK_SIZE = 1000
 
@@ -137,7 +138,13 @@ def run(
                 docs = [p.chunk.doc_id for p in pipe.retriever.search(q.question, top_k)]
                 row["retrieve_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             else:
-                a = pipe.ask(q.question, qid=q.id)
+                try:
+                    a = pipe.ask(q.question, qid=q.id)
+                except ModelError as exc:  # one stalled answer is a failed question, not a lost run
+                    row.update(error=str(exc), refused=False, span_in_answer=False, first_token_ms=None, total_ms=None)
+                    row["hit_rank"] = 0
+                    rows.append(row)
+                    continue
                 rec = a.to_json()
                 answers_f.write(json.dumps(rec, ensure_ascii=False) + "\n")  # type: ignore[union-attr]
                 docs = [p["doc"] for p in rec["passages"]]
@@ -173,6 +180,7 @@ def run(
     if not retrieval_only:
         summary.update(
             span_in_answer=mean([r["span_in_answer"] for r in rows]),
+            errors=sum(1 for r in rows if "error" in r),
             refused=mean([r["refused"] for r in rows]),
             ttft_p50_ms=percentile([r["first_token_ms"] for r in rows], 50),
             total_p50_ms=percentile([r["total_ms"] for r in rows], 50),

@@ -24,7 +24,7 @@ def answer_all(
     questions: list[Question], settings: Settings, out_path: Path, warmup: bool = True, pipe: Any = None
 ) -> Path:
     """Answer every question with `pipe` (a new Pipeline for `settings` when None) into out_path."""
-    from rag.errors import QuestionError
+    from rag.errors import ModelError, QuestionError
     from rag.pipeline import Pipeline
 
     if pipe is None:
@@ -41,7 +41,7 @@ def answer_all(
                 for ev in pipe.stream(q.question, q.history_pairs() or None, qid=q.id):
                     if ev.kind == "answer":
                         record, trace = ev.data.to_json(), ev.extra
-            except QuestionError as exc:
+            except (QuestionError, ModelError) as exc:  # a stalled answer is scored as wrong; the run goes on
                 record = {"id": q.id, "question": q.question, "error": str(exc)}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             t.write(json.dumps({"id": q.id, **trace}, ensure_ascii=False) + "\n")

@@ -91,3 +91,17 @@ def test_eval_run_two_datasets_reports_splits_and_followups(index_dir, tmp_path,
     answers = [json.loads(x) for x in (out / "devlike" / "answers.jsonl").read_text("utf-8").splitlines()]
     assert [a["id"] for a in answers] == ["d1", "d2"] and all("error" not in a for a in answers)
     assert "test split (headline)" in capsys.readouterr().out
+
+
+@pytest.mark.llm
+def test_a_stalled_answer_is_scored_as_an_error_and_the_run_goes_on(index_dir, tmp_path):
+    """A generation deadline no answer can meet: every question fails with the model's error, none is lost."""
+    from eval.dataset import Question
+    from eval.runner import answer_all
+    from rag.config import Settings
+
+    settings = Settings(index_dir=index_dir, generation_timeout_s=0.001)
+    out = answer_all([Question(**r) for r in TINY[:2]], settings, tmp_path / "answers.jsonl", warmup=False)
+    answers = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
+    assert [a["id"] for a in answers] == ["t-yishui", "t-shouguang"]
+    assert all(a["error"] and "answer" not in a for a in answers)

@@ -43,8 +43,9 @@ def test_a_year_written_in_chinese_numerals_covers_the_question():
 
 
 def test_a_year_is_not_found_inside_a_larger_figure():
-    """二万元 reads as 20000元: that holds no year 2000 (coverage and the places check)."""
+    """二万元 reads as 20000元: that holds no year 2000 (coverage), nor vouches for an answer's 2000年."""
     fine = "违反规定的，处二万元罚款。"
     assert missing_terms("2000年的罚款标准是多少？", fine) == ["2000"]
-    g = ground("罚款标准是2万元。[1]", _ctx(fine), "zh-Hans", "2000年的罚款标准是多少？")
+    g = ground("2000年起罚款标准是2万元。[1]", _ctx(fine), "zh-Hans", "罚款标准是多少？")
     assert g.refused and "2000" in g.reason
+    assert not ground("罚款标准是2万元。[1]", _ctx(fine), "zh-Hans", "罚款标准是多少？").refused
