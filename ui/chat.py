@@ -324,7 +324,7 @@ def build(
                             md_btn = gr.DownloadButton(
                                 "下载对话（Markdown）", size="sm", interactive=False, elem_id="export-md"
                             )
-                        with gr.Row(equal_height=True):
+                        with gr.Row():
                             answer_dd = gr.Dropdown(
                                 choices=[],
                                 value=None,
@@ -333,12 +333,13 @@ def build(
                                 scale=2,
                                 elem_id="export-turn",
                             )
-                            one_docx_btn = gr.DownloadButton(
-                                "下载此回答（Word）", size="sm", interactive=False, elem_id="export-one-docx", scale=1
-                            )
-                            one_md_btn = gr.DownloadButton(
-                                "下载此回答（Markdown）", size="sm", interactive=False, elem_id="export-one-md", scale=1
-                            )
+                            with gr.Column(scale=1, min_width=160):  # two small buttons beside the selector
+                                one_docx_btn = gr.DownloadButton(
+                                    "下载此回答（Word）", size="sm", interactive=False, elem_id="export-one-docx"
+                                )
+                                one_md_btn = gr.DownloadButton(
+                                    "下载此回答（Markdown）", size="sm", interactive=False, elem_id="export-one-md"
+                                )
                         gr.Markdown(
                             f"<small>模型：{render.esc(info.llm)} · 向量：{render.esc(info.embedder)} · "
                             "回答仅依据已收录文件，请以原文为准。</small>"
