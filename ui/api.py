@@ -13,10 +13,10 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
@@ -316,19 +316,37 @@ def build_router(
 
     @v1.get("/conversations/{conversation_id}/export")
     def export_conversation(
-        request: Request, conversation_id: str, format: Literal["docx", "md"] = "docx", user: str | None = None
+        request: Request,
+        conversation_id: str,
+        format: Literal["docx", "md"] = "docx",
+        user: str | None = None,
+        turn: Annotated[
+            int | None,
+            Query(
+                ge=1,
+                description="only this answer (1-based, in the order asked), with its question and numbered sources; "
+                "without it the whole conversation",
+            ),
+        ] = None,
     ) -> Response:
-        """A conversation kept from /v1/chat/completions as .docx or Markdown (same key, and `user` if one was sent)."""
+        """A conversation kept from /v1/chat/completions as .docx or Markdown (same key, and `user` if one was sent).
+
+        With `turn=N` the file holds only answer N, numbered and cited as in the conversation; N past the last
+        answer gives 404 `turn_not_found`, a non-integer or N < 1 gives 422.
+        """
         turns = conversations.get(owner_of(_bearer(request), user), conversation_id)
         if turns is None:
             raise ApiError(404, f"no conversation {conversation_id!r} for this key", code="conversation_not_found")
-        name = export.filename(format)
+        try:
+            data = export.render(turns, format, conversation_id, turn)
+        except export.TurnNotFound as exc:
+            raise ApiError(404, str(exc), code="turn_not_found") from exc
+        name = export.filename(format, turn=turn)
+        ascii_name = f"export-{turn}.{format}" if turn else f"export.{format}"
         return Response(
-            export.render(turns, format, conversation_id),
+            data,
             media_type=export.FORMATS[format],
-            headers={
-                "Content-Disposition": f"attachment; filename=\"export.{format}\"; filename*=UTF-8''{quote(name)}"
-            },
+            headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"},
         )
 
     @v1.post("/retrieve")

@@ -25,7 +25,7 @@ from ui import scope as scope_ui
 from ui.api import document_rows
 from ui.auth import EDITOR, Account, role_of
 from ui.documents import add_files, remove_docs
-from ui.export_files import export_buttons_update
+from ui.export_files import answer_buttons_update, exports_update
 from ui.feedback import FeedbackLog
 from ui.waiting import queue_line, with_queue_places
 
@@ -324,6 +324,22 @@ def build(
                             md_btn = gr.DownloadButton(
                                 "下载对话（Markdown）", size="sm", interactive=False, elem_id="export-md"
                             )
+                        with gr.Row():
+                            answer_dd = gr.Dropdown(
+                                choices=[],
+                                value=None,
+                                label="下载单个回答（默认最新一问）",
+                                interactive=False,
+                                scale=2,
+                                elem_id="export-turn",
+                            )
+                            with gr.Column(scale=1, min_width=160):  # two small buttons beside the selector
+                                one_docx_btn = gr.DownloadButton(
+                                    "下载此回答（Word）", size="sm", interactive=False, elem_id="export-one-docx"
+                                )
+                                one_md_btn = gr.DownloadButton(
+                                    "下载此回答（Markdown）", size="sm", interactive=False, elem_id="export-one-md"
+                                )
                         gr.Markdown(
                             f"<small>模型：{render.esc(info.llm)} · 向量：{render.esc(info.embedder)} · "
                             "回答仅依据已收录文件，请以原文为准。</small>"
@@ -404,30 +420,26 @@ def build(
 
         turn = [box, chatbot, history, records, *scope_inputs]
         outputs = [box, chatbot, sources, history, records]
-        exports = [docx_btn, md_btn]
-        box.submit(_respond, turn, outputs, api_name=False).then(
-            export_buttons_update, records, exports, api_name=False
-        )
-        send.click(_respond, turn, outputs, api_name=False).then(
-            export_buttons_update, records, exports, api_name=False
-        )
+        exports = [docx_btn, md_btn, answer_dd, one_docx_btn, one_md_btn]
+        box.submit(_respond, turn, outputs, api_name=False).then(exports_update, records, exports, api_name=False)
+        send.click(_respond, turn, outputs, api_name=False).then(exports_update, records, exports, api_name=False)
 
         def _example(evt: gr.SelectData) -> str:
             value = evt.value if isinstance(evt.value, dict) else {}
             return value.get("text", "")
 
         chatbot.example_select(_example, None, box, api_name=False).then(_respond, turn, outputs, api_name=False).then(
-            export_buttons_update, records, exports, api_name=False
+            exports_update, records, exports, api_name=False
         )
 
         def _reset():
             return [], render.sources_panel([]), [], {}, ""
 
         clear.click(_reset, None, [chatbot, sources, history, records, box], api_name=False).then(
-            export_buttons_update, records, exports, api_name=False
+            exports_update, records, exports, api_name=False
         )
         chatbot.clear(_reset, None, [chatbot, sources, history, records, box], api_name=False).then(
-            export_buttons_update, records, exports, api_name=False
+            exports_update, records, exports, api_name=False
         )
 
         def _like(recs: dict[int, dict[str, Any]], evt: gr.LikeData) -> None:
@@ -441,6 +453,7 @@ def build(
             gr.Info("感谢反馈！" if liked is not False else "已记录，我们会改进。")
 
         chatbot.like(_like, records, None, api_name=False)
+        answer_dd.input(answer_buttons_update, [records, answer_dd], [one_docx_btn, one_md_btn], api_name=False)
 
         def _add(files, request: gr.Request, progress=gr.Progress()):  # noqa: B008  (Gradio injects both)
             if not _is_editor(request):

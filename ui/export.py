@@ -4,7 +4,8 @@ An official who files an answer needs it with its sources as one would cite
 them: title, issuing body, 文号, date, heading path and the sentence the
 answer rests on, plus when it was asked and which model answered. The chat's
 download buttons and `GET /v1/conversations/{id}/export` use the same
-functions, so the two exports cannot drift apart.
+functions, so the two exports cannot drift apart; one answer (`turn`) is the
+same rendering of a one-item slice, numbered as in the conversation.
 """
 
 from __future__ import annotations
@@ -55,6 +56,21 @@ class Turn:
     def from_json(cls, data: dict[str, Any]) -> Turn:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "sources"}
         return cls(**known, sources=[Source(**s) for s in data.get("sources", [])])
+
+
+class TurnNotFound(ValueError):
+    """A 1-based answer number outside the conversation."""
+
+
+def pick(turns: list[Turn], turn: int | None) -> tuple[list[Turn], int]:
+    """The answers to render and the number of the first: all from 1, or only answer `turn` under its own number."""
+    if turn is None:
+        return turns, 1
+    if not 1 <= turn <= len(turns):
+        raise TurnNotFound(
+            f"turn {turn} is out of range: this conversation has {len(turns)} answer(s), 1 to {len(turns)}"
+        )
+    return [turns[turn - 1]], turn
 
 
 def now() -> str:
@@ -108,6 +124,12 @@ def _source_line(s: Source) -> str:
     return line + (f"　位置：{' · '.join(where)}" if where else "")
 
 
+def _head(conversation_id: str, exported_at: str | None, only: int | None) -> str:
+    """Export time, conversation id and, for one answer, which answer of the conversation it is."""
+    head = f"导出时间：{exported_at or now()}" + (f"　对话编号：{conversation_id}" if conversation_id else "")
+    return head + (f"　仅含第 {only} 问及其回答" if only else "")
+
+
 def _meta_line(t: Turn) -> str:
     return f"提问时间：{t.asked_at}　模型：{t.model}" + (f"　检索：{t.embedder}" if t.embedder else "")
 
@@ -124,11 +146,13 @@ def _md_answer(text: str) -> str:
     return re.sub(r"\\\[(\d+)\\\]", r"[\1]", _md_escape(text))
 
 
-def to_markdown(turns: list[Turn], conversation_id: str = "", exported_at: str | None = None) -> str:
-    lines = [f"# {TITLE}", ""]
-    head = f"导出时间：{exported_at or now()}"
-    lines += [head + (f"　对话编号：{conversation_id}" if conversation_id else ""), ""]
-    for i, t in enumerate(turns, 1):
+def to_markdown(
+    turns: list[Turn], conversation_id: str = "", exported_at: str | None = None, turn: int | None = None
+) -> str:
+    """The conversation, or only its answer number `turn` (1-based), as Markdown."""
+    shown, first = pick(turns, turn)
+    lines = [f"# {TITLE}", "", _head(conversation_id, exported_at, turn), ""]
+    for i, t in enumerate(shown, first):
         lines += [f"## 问题 {i}：{_md_escape(t.question)}", ""]
         if t.standalone_question:
             lines += [f"检索问题：{_md_escape(t.standalone_question)}", ""]
@@ -165,11 +189,15 @@ def _cjk_font(
     return run
 
 
-def to_docx(turns: list[Turn], conversation_id: str = "", exported_at: str | None = None) -> bytes:
+def to_docx(
+    turns: list[Turn], conversation_id: str = "", exported_at: str | None = None, turn: int | None = None
+) -> bytes:
+    """The conversation, or only its answer number `turn` (1-based), as a Word document."""
     from docx import Document
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    shown, first = pick(turns, turn)
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.size = Pt(11)
@@ -180,9 +208,8 @@ def to_docx(turns: list[Turn], conversation_id: str = "", exported_at: str | Non
     doc.core_properties.title = TITLE
     doc.core_properties.author = "政策文件问答"
     doc.add_heading(TITLE, level=0)
-    head = f"导出时间：{exported_at or now()}" + (f"　对话编号：{conversation_id}" if conversation_id else "")
-    _cjk_font(doc.add_paragraph().add_run(head), 9, color=(0x66, 0x66, 0x66))
-    for i, t in enumerate(turns, 1):
+    _cjk_font(doc.add_paragraph().add_run(_head(conversation_id, exported_at, turn)), 9, color=(0x66, 0x66, 0x66))
+    for i, t in enumerate(shown, first):
         doc.add_heading(f"问题 {i}：{t.question}", level=1)
         if t.standalone_question:
             _cjk_font(doc.add_paragraph().add_run(f"检索问题：{t.standalone_question}"), 9, color=(0x66, 0x66, 0x66))
@@ -211,16 +238,16 @@ def to_docx(turns: list[Turn], conversation_id: str = "", exported_at: str | Non
     return out.getvalue()
 
 
-def render(turns: list[Turn], fmt: str, conversation_id: str = "") -> bytes:
-    """The export in `fmt` ("docx" or "md") as bytes."""
+def render(turns: list[Turn], fmt: str, conversation_id: str = "", turn: int | None = None) -> bytes:
+    """The export in `fmt` ("docx" or "md") as bytes; `turn` (1-based) keeps only that answer (TurnNotFound if none)."""
     if fmt == "docx":
-        return to_docx(turns, conversation_id)
+        return to_docx(turns, conversation_id, turn=turn)
     if fmt == "md":
-        return to_markdown(turns, conversation_id).encode("utf-8")
+        return to_markdown(turns, conversation_id, turn=turn).encode("utf-8")
     raise ValueError(f"unknown export format {fmt!r}; use docx or md")
 
 
-def filename(fmt: str, stamp: str | None = None) -> str:
-    """A file name that sorts by time: 问答记录-20261126-1905.docx."""
+def filename(fmt: str, stamp: str | None = None, turn: int | None = None) -> str:
+    """A file name that sorts by time: 问答记录-20261126-190512.docx, one answer 问答记录-20261126-190512-第2问.docx."""
     stamp = stamp or datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"问答记录-{stamp}.{fmt}"
+    return f"问答记录-{stamp}{f'-第{turn}问' if turn else ''}.{fmt}"
