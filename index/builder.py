@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from index import store
+from index import calibrate, store
 from index.embed import Embedder
 from index.store import Manifest
 from index.stores import IndexStore, SearchIndex, as_store
@@ -89,7 +89,22 @@ def build(
     chunks, vectors = _embed_docs(list(unique.values()), embedder, settings, progress)
     manifest = Manifest(store.FORMAT_VERSION, embedder.name, embedder.dim, settings.size, settings.overlap, index_type)
     manifest.prep_version = prep_version()
+    _set_floor(manifest, calibrate.best_in_vectors(vectors, calibrate.probe_vectors(embedder)))
     return target.replace_all(manifest, unique, chunks, vectors)
+
+
+def _set_floor(manifest: Manifest, best: np.ndarray | None) -> None:
+    """Store the refusal floor with the index it was measured on (None: left to the reader to measure)."""
+    manifest.refuse_below = None if best is None else calibrate.floor_of(best)
+    manifest.calibration = calibrate.METHOD if manifest.refuse_below is not None else ""
+
+
+def _kept_best(target: IndexStore, manifest: Manifest, probes: np.ndarray, leaving: set[str]) -> np.ndarray:
+    """The probes' best similarities among the documents an update keeps, read through the store's search."""
+    keep = set(manifest.documents) - leaving
+    if not keep:
+        return np.full(len(probes), -1.0, dtype=np.float32)
+    return calibrate.best_in_index(target.open(verify=False), probes, keep)
 
 
 def _current_manifest(target: IndexStore, embedder: Embedder) -> Manifest:
@@ -133,23 +148,31 @@ def add(
         if not new:
             return None, report
         chunks, vectors = _embed_docs(list(new.values()), embedder, settings, progress)
+        probes = calibrate.probe_vectors(embedder)
+        kept = _kept_best(target, manifest, probes, set(new)) if target.exists() else None
+        new_best = calibrate.best_in_vectors(vectors, probes)
+        _set_floor(manifest, new_best if kept is None else np.maximum(kept, new_best))
         updated, report.version = target.apply(manifest, new, chunks, vectors, set())
     return updated, report
 
 
 def remove(
-    doc_ids: Iterable[str], root: Path | str | IndexStore, embedder_name: str | None = None
+    doc_ids: Iterable[str], root: Path | str | IndexStore, embedder: Embedder | None = None
 ) -> tuple[SearchIndex, UpdateReport]:
+    """Remove documents. With the index's embedder the refusal floor is measured again on what stays;
+    without it the floor is dropped from the manifest and measured when the index is next opened."""
     target = as_store(root)
     report = UpdateReport()
     with target.write_lock():
         manifest = target.read_manifest()
-        if embedder_name is not None and manifest.embedder != embedder_name:
-            target.open(embedder=embedder_name)  # raises the embedder guard's error
+        if embedder is not None and manifest.embedder != embedder.name:
+            target.open(embedder=embedder.name)  # raises the embedder guard's error
         wanted = set(doc_ids)
         missing = wanted - set(manifest.documents)
         if missing:
             raise RagError(f"not in the index: {', '.join(sorted(missing))}")
+        probes = calibrate.probe_vectors(embedder) if embedder is not None else None
+        _set_floor(manifest, None if probes is None else _kept_best(target, manifest, probes, wanted))
         empty = np.zeros((0, manifest.dim), dtype=np.float32)
         updated, report.version = target.apply(manifest, {}, [], empty, wanted)
         report.removed = sorted(wanted)

@@ -48,6 +48,8 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)  # file -> sha256
     updated: str = ""
     prep_version: str = ""  # fingerprint of the cleaning/chunking code that produced the chunks
+    refuse_below: float | None = None  # refusal floor calibrated for this embedder and content (index/calibrate.py)
+    calibration: str = ""  # how refuse_below was measured
 
 
 @dataclass

@@ -44,7 +44,9 @@ class Settings(BaseModel):
     bm25_weight: float = 2.0  # multilingual-e5-small is the weaker retriever on this corpus (ablation)
     split_places: bool = False  # search a question about several places once per place
     min_score: float = 0.0  # passages below this dense similarity are not shown
-    refuse_below: float = 0.80  # best dense similarity under this: the documents do not cover the question
+    # best dense similarity under this: the documents do not cover the question; None = the floor calibrated
+    # for the embedder and stored with the index (index/calibrate.py)
+    refuse_below: float | None = None
     # the model refused, yet one passage holds this share of the question's words: ask again
     recheck_above: float = 0.80
     # generation

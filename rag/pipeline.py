@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.bm25 import tokenize
+from index.calibrate import calibrate
 from index.embed import load_embedder
 from index.stores import IndexStore, store_for
 from rag.cite import (
@@ -95,9 +96,15 @@ class Pipeline:
         df: Counter[str] = Counter()
         for c in index.chunks:
             df.update(set(tokenize(c.embed_text())))
+        floor = self.settings.refuse_below
+        if floor is None:  # the floor measured for this embedder on this index (index/calibrate.py)
+            floor = index.manifest.refuse_below
+            if floor is None:
+                floor = calibrate(index, self.embedder)
         with self._lock:
             self.index, self._df = index, dict(df)
             self.retriever = Retriever(index, self.embedder, self.settings)
+            self.refuse_below = -1.0 if floor is None else floor  # an empty index: nothing to compare with
 
     def reload_if_changed(self) -> bool:
         try:
@@ -173,11 +180,8 @@ class Pipeline:
         sources = "\n".join(f"{p.meta.title if p.meta else ''}\n{p.chunk.title}\n{p.chunk.text}" for p in passages)
         if not passages:
             refusal_reason = "no passages"
-        elif (
-            passages[0].dense_score < self.settings.refuse_below
-            and max(p.dense_score for p in passages) < self.settings.refuse_below
-        ):
-            refusal_reason = f"best similarity {passages[0].dense_score:.3f} below {self.settings.refuse_below}"
+        elif passages[0].dense_score < self.refuse_below and max(p.dense_score for p in passages) < self.refuse_below:
+            refusal_reason = f"best similarity {passages[0].dense_score:.3f} below {self.refuse_below}"
         else:
             missing = missing_terms(search_query, sources)
             if missing:
@@ -241,7 +245,7 @@ class Pipeline:
 
         citations = [] if refused else build_citations(text, context)
         if refused and scope is not None and not scope.is_empty():
-            outside = self.retriever.outside_scope(search_query, scope, self.settings.refuse_below)
+            outside = self.retriever.outside_scope(search_query, scope, self.refuse_below)
             if outside:
                 titles = "、".join(dict.fromkeys(_doc_label(p) for p in outside))
                 note = f"所选范围（{describe(scope)}）之外的文件可能回答这个问题：{titles}。"

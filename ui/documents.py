@@ -77,7 +77,7 @@ def remove_docs(pipe: Pipeline, doc_ids: list[str], user: str, via: str, audit: 
     """Remove documents by id; raises RagError naming any that is not indexed (nothing is removed then)."""
     from index import builder
 
-    _, report = builder.remove(doc_ids, pipe.store, pipe.embedder.name)
+    _, report = builder.remove(doc_ids, pipe.store, pipe.embedder)
     pipe.reload()
     for doc_id in report.removed:
         audit.record(user, via, "remove", doc_id)

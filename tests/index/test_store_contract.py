@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from index import builder
+from index.calibrate import calibrate
 from index.milvus_store import MilvusStore
 from index.stores import FileStore, IndexStore
 from rag.chunk import ChunkSettings, chunk_document
@@ -153,9 +154,12 @@ def test_add_replace_remove(fresh, memo):
     assert any("15.0万千瓦" in t for t in texts) and not any("12.5万千瓦" in t for t in texts)
     assert len(index.chunks) == sum(e["chunks"] for e in index.manifest.documents.values())
 
-    _, report = builder.remove(["光伏.txt"], fresh, memo.name)
+    # The refusal floor is kept up to date by each update: equal to measuring the whole index again.
+    assert fresh.read_manifest().refuse_below == pytest.approx(calibrate(fresh.open(), memo), abs=1e-3)
+    _, report = builder.remove(["光伏.txt"], fresh, memo)
     assert report.removed == ["光伏.txt"]
     index = fresh.open()
+    assert index.manifest.refuse_below == pytest.approx(calibrate(index, memo), abs=1e-3)
     assert set(index.docs) == {LINYI, WEIFANG} and all(c.doc_id != "光伏.txt" for c in index.chunks)
     assert "光伏.txt" not in doc_ids(retriever(fresh, memo).search("光伏装机容量目标", top_k=5))
     with pytest.raises(RagError, match="not in the index"):
