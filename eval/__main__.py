@@ -1,4 +1,4 @@
-"""python -m eval {run,replay,score,split,cmrc,rgb,bench,ablate,stores,scale}: every command writes files into --out and prints a short table."""
+"""python -m eval {run,replay,floor,score,split,cmrc,rgb,bench,ablate,stores,scale}: every command writes files into --out and prints a short table."""
 
 from __future__ import annotations
 
@@ -188,6 +188,25 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_floor(args: argparse.Namespace) -> int:
+    from eval import floor
+    from eval.common import eval_index, settings_from_args
+    from eval.report import console_table
+    from rag.pipeline import Pipeline
+
+    settings = settings_from_args(args)
+    if args.index:
+        settings = settings.model_copy(update={"index_dir": Path(args.index)})
+    else:
+        settings = settings.model_copy(update={"index_dir": eval_index(settings)[0]})
+    summary = floor.run(Path(args.out), args.dataset or RUN_DATASETS, args.split, Pipeline(settings))
+    rows = [{"_name": k, **v} for k, v in summary["sets"].items()]
+    print(f"floor {summary['floor']} ({summary['embedder']})")
+    print(console_table(rows, ["n", "refused", "share_refused"], "questions"))
+    print(f"wrote {Path(args.out) / 'floor.md'}, floor.json and floor.png")
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from eval import replay
 
@@ -256,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
         "corpus-extra laws, keyed on the content of every file",
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("floor", help="the calibrated refusal floor: questions it refuses per set (retrieval only)")
+    common(p, dataset=False)
+    p.add_argument("--dataset", action="append", help=f"gold JSONL, repeatable (default: {' and '.join(RUN_DATASETS)})")
+    p.add_argument("--split", choices=["tune", "test", "all"], default="test")
+    p.add_argument("--index", help="index folder (default: the cached evaluation index for --embedder)")
+    p.set_defaults(func=cmd_floor)
 
     p = sub.add_parser("replay", help="per-rule ablation of the answer checks on a run's stored replies (no model)")
     p.add_argument("--run", required=True, help="the --out folder of a `python -m eval run` (with trace.jsonl)")

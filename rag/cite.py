@@ -433,23 +433,38 @@ class Reply:
 _CLAIM_END = re.compile(r"(?<=[\]】］])(?!\s*[\[【［])")  # after a run of citation markers
 
 
+def _unsupported_by_sentence(r: Reply) -> list[list[str]]:
+    """For each answer sentence, its figures that the passages its claims cite do not hold."""
+    by_n = {c.n: c for c in r.context}
+    out = []
+    for sentence in answer_sentences(r.text):
+        missing = []
+        for claim in _CLAIM_END.split(sentence):  # "A[1]，B[2]。" holds two claims
+            cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
+            missing += unsupported_numbers(claim, evidence(cited) if cited else r.sources)
+        out.append(missing)
+    return out
+
+
 def _check_figures(r: Reply) -> str:
     """Every figure of a claim is in the passages that claim cites (not merely in the question, nor in
     another passage). A claim ends at its citations; one citing nothing is held to its sentence's
     citations, and a sentence citing nothing to all passages shown."""
-    by_n = {c.n: c for c in r.context}
-    missing = []
-    for sentence in answer_sentences(r.text):
-        for claim in _CLAIM_END.split(sentence):  # "A[1]，B[2]。" holds two claims
-            cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
-            missing += unsupported_numbers(claim, evidence(cited) if cited else r.sources)
+    missing = [m for ms in _unsupported_by_sentence(r) for m in ms]
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
+
+
+def supported_sentences(r: Reply) -> str:
+    """The answer without its sentences that hold an unsupported figure; "" when no cited sentence is left."""
+    kept = [s for s, ms in zip(answer_sentences(r.text), _unsupported_by_sentence(r), strict=True) if not ms]
+    text = "".join(kept).strip()
+    return text if cited_numbers(text) and re.search(r"\w", re.sub(r"\[\d+\]", "", text)) else ""
 
 
 CHECKS = (("claim_figures", _check_figures),)
 
 
-RULES = ("recite", "prune_citations", "complete_list", *(name for name, _ in CHECKS))  # what an ablation may switch off
+RULES = ("recite", "prune_citations", "complete_list", "drop_unsupported", *(name for name, _ in CHECKS))  # what an ablation may switch off
 
 
 def ground(
@@ -478,6 +493,12 @@ def ground(
             checks.append(Check(name, "skip", "switched off"))
             continue
         why = check(reply)
+        if why and name == "claim_figures" and "drop_unsupported" not in skip:
+            kept = supported_sentences(reply)
+            if kept:  # the supported sentences stand; the others go
+                checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
+                text, reply = kept, Reply(kept, context, question)
+                continue
         if why:
             checks.append(Check(name, "fail", why))
             return Grounding(REFUSAL[lang], True, why, checks)

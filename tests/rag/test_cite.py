@@ -222,3 +222,15 @@ def test_each_sentence_is_held_to_the_passages_it_cites():
     assert g.refused and "2030" in g.reason
     # A sentence citing nothing is held to every passage shown.
     assert not ground("乙镇绿地面积达到40公顷。", ctx, "zh-Hans", "乙镇绿地面积多少？").refused
+
+
+def test_a_sentence_with_an_unsupported_figure_is_dropped_and_the_rest_stands():
+    ctx = _ctx_texts("甲镇到2030年建成污水处理厂3座。", "乙镇新建公园12个，绿地面积达到40公顷。")
+    g = ground("甲镇建成污水处理厂3座。[1]乙镇新建公园15个。[2]", ctx, "zh-Hans", "两镇的建设目标是什么？")
+    assert not g.refused and g.answer == "甲镇建成污水处理厂3座。[1]"
+    assert any(c.name == "claim_figures" and c.result == "repaired" and "15" in c.detail for c in g.checks)
+    # Nothing supported left: the refusal, as before.
+    assert ground("乙镇新建公园15个。[2]", ctx, "zh-Hans", "乙镇新建多少公园？").refused
+    # Switched off (ablation), any unsupported figure refuses the whole answer.
+    off = ground("甲镇建成污水处理厂3座。[1]乙镇新建公园15个。[2]", ctx, "zh-Hans", "", frozenset({"drop_unsupported"}))
+    assert off.refused
