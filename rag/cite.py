@@ -464,7 +464,13 @@ def supported_sentences(r: Reply) -> str:
 CHECKS = (("claim_figures", _check_figures),)
 
 
-RULES = ("recite", "prune_citations", "complete_list", "drop_unsupported", *(name for name, _ in CHECKS))  # what an ablation may switch off
+RULES = (
+    "recite",
+    "prune_citations",
+    "complete_list",
+    "drop_unsupported",
+    *(name for name, _ in CHECKS),
+)  # what an ablation may switch off
 
 
 def ground(
