@@ -1,4 +1,4 @@
-"""The question-answering pipeline: retrieve → select → generate → cite, with refusal guards.
+"""The question-answering pipeline: retrieve → rerank → select → generate → cite, with refusal guards.
 
 `stream` yields the passages as soon as retrieval is done (the UI shows them
 before the first token), then answer tokens, then the final Answer; `ask`
@@ -34,6 +34,7 @@ from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
+from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
 from rag.scope import describe
@@ -81,6 +82,8 @@ class Pipeline:
         self.embedder = load_embedder(self.settings.embedder)
         self._generator = generator
         self._lock = threading.Lock()
+        s = self.settings
+        self.reranker: Reranker = reranker_for(s.rerank, self.embedder, lambda: self.generator, s.rrf_k, s.llm)
         self.reload()
 
     # --- index ---------------------------------------------------------------
@@ -133,8 +136,16 @@ class Pipeline:
 
     # --- answering -----------------------------------------------------------
     def retrieve(self, question: str, top_k: int | None = None, scope: Scope | None = None) -> list[Passage]:
+        """The passages a question is answered from: retrieval's short list, reranked, cut to top_k."""
         q, _ = check_question(question, self.settings.max_question_chars)
-        return self.retriever.search(q, top_k, scope=scope)
+        return self._search(q, top_k, scope)
+
+    def _search(self, query: str, top_k: int | None = None, scope: Scope | None = None) -> list[Passage]:
+        top_k = top_k or self.settings.top_k
+        if self.reranker.name == "none":
+            return self.retriever.search(query, top_k, scope=scope)
+        short = self.retriever.search(query, max(top_k, self.settings.rerank_top), scope=scope)
+        return self.reranker.rerank(query, short)[:top_k]
 
     def ask(
         self, question: str, history: History | None = None, qid: str | None = None, scope: Scope | None = None
@@ -165,7 +176,7 @@ class Pipeline:
             named = romanized_places(standalone, self.retriever.place_counts())
             search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)
-        passages = self.retriever.search(search_query, scope=scope)
+        passages = self._search(search_query, scope=scope)
         t_retrieve = time.perf_counter()
         yield Event("passages", passages)
 
