@@ -19,6 +19,7 @@ question ids are written, never a question's text or answer.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -161,7 +162,21 @@ def run(
         rows.update(_rows(set_name, found, s.top_k))
         ranks[set_name] = found
         tqdm.write(console_table([{"_name": k, **v} for k, v in rows.items() if k.startswith(set_name)], COLS))
-    summary = {
+        _write(out, _summary(settings, names, root, files, cmrc_sample, seed, slow_sample, rows), ranks)  # kept so far
+    return _summary(settings, names, root, files, cmrc_sample, seed, slow_sample, rows)
+
+
+def _summary(
+    settings: Settings,
+    names: Sequence[str],
+    root: Path,
+    files: list[str],
+    cmrc_sample: int | None,
+    seed: int,
+    slow_sample: int | None,
+    rows: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    return {
         "rerankers": list(names),
         "top_k": settings.top_k,
         "rerank_top": settings.rerank_top,
@@ -170,10 +185,9 @@ def run(
         "cmrc_sample": cmrc_sample,
         "seed": seed,
         "slow_sample": slow_sample,
+        "load_avg_1min": round(os.getloadavg()[0], 2),  # other jobs on the same cores make every ms larger
         "rows": rows,
     }
-    _write(out, summary, ranks)
-    return summary
 
 
 def _write(out: Path, summary: dict[str, Any], ranks: dict[str, Any]) -> None:
