@@ -191,7 +191,7 @@ def cmd_rerank(args: argparse.Namespace) -> int:
         args.seed,
         args.slow_sample,
         args.benchmarks,
-        args.skip_cmrc,
+        args.sets,
     )
     rerank.print_summary(out, summary)
     return 0
@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cmrc-sample", type=int, default=200, help="CMRC questions drawn with --seed (default 200)")
     p.add_argument("--seed", type=int, default=0, help="seed of the CMRC and slow samples (default 0)")
     p.add_argument("--slow-sample", type=int, help="questions per set for the LLM reranker (default: all)")
-    p.add_argument("--skip-cmrc", action="store_true", help="dev and extra only")
+    p.add_argument("--sets", nargs="+", choices=["dev", "extra", "cmrc"], default=["dev", "extra", "cmrc"])
     p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
     p.set_defaults(func=cmd_rerank)
 

@@ -13,7 +13,7 @@ each set (--slow-sample); the table then also gives the others on that same
 sample, so each comparison is on the same questions. Only aggregates and
 question ids are written, never a question's text or answer.
 
-    python -m eval rerank --out artifacts/rerank [--rerankers none sentence llm] [--cmrc-sample 200 --seed 0]
+    python -m eval rerank --out artifacts/rerank [--rerankers none sentence llm] [--cmrc-sample 200 --seed 0] [--sets dev extra cmrc]
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def run(
     seed: int = 0,
     slow_sample: int | None = None,
     bench: str | None = None,
-    skip_cmrc: bool = False,
+    only: Sequence[str] = ("dev", "extra", "cmrc"),
 ) -> dict[str, Any]:
     from rag.pipeline import Pipeline
 
@@ -141,11 +141,12 @@ def run(
         names = ["none", *names]
     out.mkdir(parents=True, exist_ok=True)
     root, files = eval_index(settings)
-    sets: list[tuple[str, Settings, list[Item]]] = [
-        ("dev-test", settings.model_copy(update={"index_dir": root}), dataset_items(dev, "test")),
-        ("extra-all", settings.model_copy(update={"index_dir": root}), dataset_items(extra, None)),
-    ]
-    if not skip_cmrc:
+    sets: list[tuple[str, Settings, list[Item]]] = []
+    if "dev" in only:
+        sets.append(("dev-test", settings.model_copy(update={"index_dir": root}), dataset_items(dev, "test")))
+    if "extra" in only:
+        sets.append(("extra-all", settings.model_copy(update={"index_dir": root}), dataset_items(extra, None)))
+    if "cmrc" in only:
         cmrc_root, items = cmrc_items(bench, cmrc_sample, seed, settings.embedder)
         sets.append((f"cmrc-{len(items)}", settings.model_copy(update={"index_dir": cmrc_root}), items))
     rows: dict[str, dict[str, Any]] = {}

@@ -104,3 +104,11 @@ def test_pipeline_with_rerank_answers(index_dir, name):
     assert not a.refused and "1100亿元" in a.answer
     assert [p["rank"] for p in a.passages] == list(range(1, pipe.settings.top_k + 1))
     assert len({p["chunk_id"] for p in a.passages}) == pipe.settings.top_k
+
+
+def test_pipeline_refuses_an_unknown_reranker_before_loading_anything(index_dir):
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+
+    with pytest.raises(RerankError, match="unknown reranker 'bogus'"):
+        Pipeline(Settings(index_dir=index_dir, rerank="bogus"))
