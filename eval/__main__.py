@@ -192,6 +192,7 @@ def cmd_rerank(args: argparse.Namespace) -> int:
         args.slow_sample,
         args.benchmarks,
         args.sets,
+        args.limit,
     )
     rerank.print_summary(out, summary)
     return 0

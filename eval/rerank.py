@@ -134,6 +134,7 @@ def run(
     slow_sample: int | None = None,
     bench: str | None = None,
     only: Sequence[str] = ("dev", "extra", "cmrc"),
+    limit: int | None = None,
 ) -> dict[str, Any]:
     from rag.pipeline import Pipeline
 
@@ -153,6 +154,7 @@ def run(
     ranks: dict[str, Any] = {}
     pipes: dict[Path, Any] = {}
     for set_name, s, items in sets:
+        items = items[:limit] if limit else items  # a quick look; tables are made without it
         pipe = pipes.get(s.index_dir) or Pipeline(s)
         pipes[s.index_dir] = pipe
         rerankers = {n: reranker_for(n, pipe.embedder, lambda p=pipe: p.generator, s.rrf_k, s.llm) for n in names}
@@ -217,12 +219,14 @@ def plot(path: Path, rows: dict[str, dict[str, Any]]) -> None:
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(sets) + 2), 4))
     width = 0.8 / max(1, len(names))
     for j, name in enumerate(names):
+        labelled = False
         for i, set_name in enumerate(sets):
             r = rows.get(f"{set_name} · {name}")
             if not r or r.get("hit@1") is None:
                 continue
             x = i + (j - (len(names) - 1) / 2) * width
-            ax.bar(x, r["hit@1"], width, color=f"C{j}", label=name if i == 0 else None)
+            ax.bar(x, r["hit@1"], width, color=f"C{j}", label=None if labelled else name)
+            labelled = True
             ax.text(x, r["hit@1"] + 0.01, f"{r['added_ms_p50']:.0f}ms", ha="center", fontsize=7, rotation=90)
     ax.set_xticks(range(len(sets)), sets, fontsize=8)
     ax.set_ylim(0, 1.15)
