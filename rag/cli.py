@@ -25,8 +25,7 @@ if TYPE_CHECKING:
 def _settings(args: argparse.Namespace) -> Settings:
     s = Settings(index_dir=Path(args.index))
     keys = ("embedder", "top_k", "rerank", "rerank_top", "chunk_size", "chunk_overlap", "index_type", "store")
-    keys = (*keys, "milvus_token")
-    for key in (*keys, "milvus_collection"):
+    for key in (*keys, "milvus_token", "milvus_collection"):
         value = getattr(args, key, None)
         if value is not None:
             setattr(s, key, value)

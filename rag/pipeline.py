@@ -138,14 +138,13 @@ class Pipeline:
     def retrieve(self, question: str, top_k: int | None = None, scope: Scope | None = None) -> list[Passage]:
         """The passages a question is answered from: retrieval's short list, reranked, cut to top_k."""
         q, _ = check_question(question, self.settings.max_question_chars)
-        return self._search(q, top_k, scope)
-
-    def _search(self, query: str, top_k: int | None = None, scope: Scope | None = None) -> list[Passage]:
         top_k = top_k or self.settings.top_k
-        if self.reranker.name == "none":
-            return self.retriever.search(query, top_k, scope=scope)
-        short = self.retriever.search(query, max(top_k, self.settings.rerank_top), scope=scope)
-        return self.reranker.rerank(query, short)[:top_k]
+        short = self.retriever.search(q, self._short_list(top_k), scope=scope)
+        return self.reranker.rerank(q, short)[:top_k]
+
+    def _short_list(self, top_k: int) -> int:
+        """How many passages retrieval hands the reranker: top_k when reranking is off, else rerank_top."""
+        return top_k if self.reranker.name == "none" else max(top_k, self.settings.rerank_top)
 
     def ask(
         self, question: str, history: History | None = None, qid: str | None = None, scope: Scope | None = None
@@ -176,7 +175,8 @@ class Pipeline:
             named = romanized_places(standalone, self.retriever.place_counts())
             search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)
-        passages = self._search(search_query, scope=scope)
+        short = self.retriever.search(search_query, self._short_list(self.settings.top_k), scope=scope)
+        passages = self.reranker.rerank(search_query, short)[: self.settings.top_k]
         t_retrieve = time.perf_counter()
         yield Event("passages", passages)
 
