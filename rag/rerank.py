@@ -27,7 +27,6 @@ import numpy as np
 
 from rag.errors import RagError
 from rag.script import to_simplified
-from rag.select import split_sentences
 from rag.types import Passage
 
 if TYPE_CHECKING:
@@ -81,6 +80,8 @@ class SentenceReranker:
 
     def _sentence_vectors(self, passages: list[Passage]) -> list[np.ndarray]:
         """Each passage's sentence vectors; the ones not cached yet are embedded in one batch."""
+        from rag.select import split_sentences  # jieba and bm25s: not for a CLI that only parses --rerank
+
         missing: dict[tuple[str, str], list[str]] = {}
         for p in passages:
             key = (p.chunk.id, p.chunk.text)
