@@ -1,4 +1,4 @@
-"""python -m eval {run,replay,floor,score,split,cmrc,rgb,bench,ablate,stores,scale}: every command writes files into --out and prints a short table."""
+"""python -m eval {run,replay,floor,score,split,cmrc,rgb,bench,ablate,stores,rerank,scale}: every command writes files into --out and prints a short table."""
 
 from __future__ import annotations
 
@@ -176,6 +176,28 @@ def cmd_stores(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rerank(args: argparse.Namespace) -> int:
+    from eval import rerank
+    from eval.common import settings_from_args
+
+    out = Path(args.out)
+    summary = rerank.run(
+        out,
+        settings_from_args(args),
+        args.rerankers,
+        args.dataset or DEFAULT_DATASET,
+        args.extra,
+        args.cmrc_sample,
+        args.seed,
+        args.slow_sample,
+        args.benchmarks,
+        args.sets,
+        args.limit,
+    )
+    rerank.print_summary(out, summary)
+    return 0
+
+
 def cmd_ablate(args: argparse.Namespace) -> int:
     from eval import ablate
     from eval.common import settings_from_args
@@ -326,6 +348,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append", help=f"gold JSONL, repeatable (default {DEFAULT_DATASET})")
     p.add_argument("--no-extra", action="store_true", help="index the bundled corpus only (no corpus-extra laws)")
     p.set_defaults(func=cmd_stores)
+
+    from rag.rerank import RERANKERS
+
+    p = sub.add_parser("rerank", help="retrieval only: hit@1/hit@5/mrr and added ms of each reranker")
+    common(p, dataset=False)
+    p.add_argument("--dataset", help=f"dev set, scored on its test split (default {DEFAULT_DATASET})")
+    p.add_argument("--extra", default=EXTRA_DATASET, help=f"extra set, all questions (default {EXTRA_DATASET})")
+    p.add_argument("--rerankers", nargs="+", choices=RERANKERS, default=list(RERANKERS))
+    p.add_argument("--cmrc-sample", type=int, default=200, help="CMRC questions drawn with --seed (default 200)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the CMRC and slow samples (default 0)")
+    p.add_argument("--slow-sample", type=int, help="questions per set for the LLM reranker (default: all)")
+    p.add_argument("--sets", nargs="+", choices=["dev", "extra", "cmrc"], default=["dev", "extra", "cmrc"])
+    p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
+    p.set_defaults(func=cmd_rerank)
 
     p = sub.add_parser("ablate", help="ablation table: retrieval modes, embedders, chunk sizes, selection")
     common(p)

@@ -29,6 +29,8 @@ SETTING_FLAGS: dict[str, type] = {
     "chunk_size": int,
     "chunk_overlap": int,
     "n_threads": int,
+    "rerank": str,
+    "rerank_top": int,
 }
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rag.config import DEFAULT_DOCS, DEFAULT_INDEX, Settings
 from rag.errors import RagError
 from rag.llm_args import add_llm_args, apply_llm_args
+from rag.rerank import RERANKERS
 from rag.scope import DOC_TYPES
 from rag.types import REMOVED_WARN_SHARE, Scope
 
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 
 def _settings(args: argparse.Namespace) -> Settings:
     s = Settings(index_dir=Path(args.index))
-    keys = ("embedder", "top_k", "chunk_size", "chunk_overlap", "index_type", "store", "milvus_token")
-    for key in (*keys, "milvus_collection"):
+    keys = ("embedder", "top_k", "rerank", "rerank_top", "chunk_size", "chunk_overlap", "index_type", "store")
+    for key in (*keys, "milvus_token", "milvus_collection"):
         value = getattr(args, key, None)
         if value is not None:
             setattr(s, key, value)
@@ -361,6 +362,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     ask.add_argument("--out", help="with --batch: write JSONL here (default: stdout)")
     add_llm_args(ask)
     ask.add_argument("--top-k", type=int, dest="top_k")
+    ask.add_argument("--rerank", choices=RERANKERS, help="reorder a short list before selection (default none)")
+    ask.add_argument("--rerank-top", type=int, dest="rerank_top", help="short-list size to rerank (default 10)")
     sc = ask.add_argument_group("scope", "answer only from some documents (repeat an option for several values)")
     sc.add_argument("--doc", action="append", help="a document's file name or title")
     sc.add_argument("--issuer", action="append", help="issuing body (a part of it is enough)")

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -66,6 +66,7 @@ class LlamaCppGenerator:
         self.max_active = 0  # >1 would mean two threads inside the model at once: the load test asserts it never is
         self.held_since: float | None = None  # monotonic time the model was taken, while it is held
         self.deadlines_hit = 0
+        self._formatter = None  # the GGUF's chat template, for scoring (built on first use)
 
     @property
     def waiting(self) -> int:
@@ -111,57 +112,151 @@ class LlamaCppGenerator:
         stop: threading.Event,
         listener: WaitListener | None = None,
     ) -> None:
-        t0 = time.perf_counter()
         try:
-            if not self._lock.acquire(stop, listener):  # the reader left while this call waited in the queue
-                return
-            try:
-                self.last_wait_ms = (time.perf_counter() - t0) * 1000
-                self.active += 1
-                self.max_active = max(self.max_active, self.active)
-                self.calls += 1
-                self.held_since = time.monotonic()
-                deadline = self.held_since + self.deadline_s
-
-                try:
-                    self._reuse_only_system_prefix(messages)
-                    parts = self._llm.create_chat_completion(
-                        messages=messages,
-                        max_tokens=max_tokens,
-                        temperature=0.0,
-                        top_k=1,
-                        seed=self.seed,
-                        repeat_penalty=1.05,
-                        stream=True,
-                    )
-                    # llama-cpp-python computes a token only when the stream is advanced, so leaving the
-                    # loop and closing the stream is its abort path (its chat API has no stopping criteria)
-                    timed_out = False
-                    with closing(parts):
-                        for part in parts:
-                            delta = part["choices"][0].get("delta", {}).get("content")
-                            if delta:
-                                out.put(("token", delta))
-                            if stop.is_set():
-                                break
-                            if time.monotonic() > deadline:
-                                timed_out = True
-                                break
-                    if timed_out:
-                        self.deadlines_hit += 1
-                        raise ModelError(
-                            f"生成超时：模型 {self.deadline_s:.0f} 秒内没有完成回答，已停止。"
-                            f"(Generation stopped after {self.deadline_s:.0f} s.)"
-                        )
-                finally:
-                    self.active -= 1
-                    self.held_since = None
-            finally:
-                self._lock.release()
+            with self._holding(stop, listener) as deadline:
+                if deadline is None:  # the reader left while this call waited in the queue
+                    return
+                self._reuse_only_system_prefix(messages)
+                parts = self._llm.create_chat_completion(
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    top_k=1,
+                    seed=self.seed,
+                    repeat_penalty=1.05,
+                    stream=True,
+                )
+                # llama-cpp-python computes a token only when the stream is advanced, so leaving the
+                # loop and closing the stream is its abort path (its chat API has no stopping criteria)
+                timed_out = False
+                with closing(parts):
+                    for part in parts:
+                        delta = part["choices"][0].get("delta", {}).get("content")
+                        if delta:
+                            out.put(("token", delta))
+                        if stop.is_set():
+                            break
+                        if time.monotonic() > deadline:
+                            timed_out = True
+                            break
+                if timed_out:
+                    raise self._timed_out()
         except Exception as exc:
             out.put(("error", exc))
         finally:
             out.put(("end", None))
+
+    @contextmanager
+    def _holding(self, stop: threading.Event, listener: WaitListener | None) -> Iterator[float | None]:
+        """Hold the model (waiting in line for it) and yield the monotonic deadline; None if `stop` came first.
+
+        Every call into the model, generation or scoring, goes through here, so
+        one thread at a time is inside it and `/health` sees each call.
+        """
+        t0 = time.perf_counter()
+        if not self._lock.acquire(stop, listener):
+            yield None
+            return
+        try:
+            self.last_wait_ms = (time.perf_counter() - t0) * 1000
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            self.calls += 1
+            self.held_since = time.monotonic()
+            try:
+                yield self.held_since + self.deadline_s
+            finally:
+                self.active -= 1
+                self.held_since = None
+        finally:
+            self._lock.release()
+
+    def _timed_out(self) -> ModelError:
+        self.deadlines_hit += 1
+        return ModelError(
+            f"生成超时：模型 {self.deadline_s:.0f} 秒内没有完成回答，已停止。"
+            f"(Generation stopped after {self.deadline_s:.0f} s.)"
+        )
+
+    def yes_no_logodds(self, prompts: list[list[dict[str, str]]], yes: str = "是", no: str = "否") -> list[float]:
+        """log P(yes) - log P(no) of the first reply token, for each chat; in one hold of the model.
+
+        The same worker-thread discipline as `stream`: a worker takes the model
+        in its turn, scores every chat, and stops at the deadline or when the
+        caller goes away. The prompts should start with the shared system text:
+        its cached prefix is reused, and the answer that follows still finds it.
+        """
+        out: queue.Queue[tuple[str, object]] = queue.Queue()
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=self._score, args=(prompts, yes, no, out, stop, current_listener()), name="llm-score", daemon=True
+        )
+        worker.start()
+        try:
+            return [float(v) for v in drain(out, "score")]  # type: ignore[arg-type]
+        finally:
+            stop.set()
+
+    def _score(
+        self,
+        prompts: list[list[dict[str, str]]],
+        yes: str,
+        no: str,
+        out: queue.Queue,
+        stop: threading.Event,
+        listener: WaitListener | None,
+    ) -> None:
+        import numpy as np
+        from llama_cpp import llama_cpp as low
+
+        try:
+            yes_id, no_id = (self._single_token(w) for w in (yes, no))
+            with self._holding(stop, listener) as deadline:
+                if deadline is None:
+                    return
+                n_vocab = self._llm.n_vocab()
+                for messages in prompts:
+                    if stop.is_set():
+                        return
+                    if time.monotonic() > deadline:
+                        raise self._timed_out()
+                    self._reuse_only_system_prefix(messages)  # the system text cached, nothing of another chat
+                    tokens = self._chat_tokens(messages)
+                    keep = self._llm.n_tokens
+                    if tokens[:keep] != self._llm._input_ids.tolist():
+                        keep = 0  # the cache holds another prefix (no system message): evaluate from scratch
+                    self._llm.n_tokens = keep
+                    self._llm.eval(tokens[keep:])
+                    # Llama.eval keeps no logits unless logits_all=True (a 1.2 GB array at this context size);
+                    # the last token's row is read from the context through the low-level API instead.
+                    row = low.llama_get_logits_ith(self._llm.ctx, -1)
+                    logits = np.ctypeslib.as_array(row, shape=(n_vocab,)).astype(np.float64)
+                    out.put(("score", float(logits[yes_id] - logits[no_id])))  # the softmax's norm cancels
+        except Exception as exc:
+            out.put(("error", exc))
+        finally:
+            out.put(("end", None))
+
+    def _single_token(self, word: str) -> int:
+        ids = self._llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
+        if len(ids) != 1:
+            raise ModelError(f"{word!r} is {len(ids)} tokens for {self.name}: a yes/no score needs one token each")
+        return ids[0]
+
+    def _chat_tokens(self, messages: list[dict[str, str]]) -> list[int]:
+        """The chat as the model's own template renders it, ending where the reply starts (as chat completion)."""
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = self._llm.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ModelError(f"{self.name} has no chat template: it cannot score yes/no replies")
+            eos = self._llm.detokenize([self._llm.token_eos()], special=True).decode("utf-8", "replace")
+            bos_id = self._llm.token_bos()
+            bos = self._llm.detokenize([bos_id], special=True).decode("utf-8", "replace") if bos_id != -1 else ""
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        prompt = self._formatter(messages=messages).prompt
+        return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def _reuse_only_system_prefix(self, messages: list[dict[str, str]]) -> None:
         """Let llama.cpp reuse the cached system prompt, never more.

@@ -1,4 +1,4 @@
-"""The question-answering pipeline: retrieve → select → generate → cite, with refusal guards.
+"""The question-answering pipeline: retrieve → rerank → select → generate → cite, with refusal guards.
 
 `stream` yields the passages as soon as retrieval is done (the UI shows them
 before the first token), then answer tokens, then the final Answer; `ask`
@@ -35,6 +35,7 @@ from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
+from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
 from rag.scope import describe
@@ -82,6 +83,8 @@ class Pipeline:
         self.embedder = load_embedder(self.settings.embedder)
         self._generator = generator
         self._lock = threading.Lock()
+        s = self.settings
+        self.reranker: Reranker = reranker_for(s.rerank, self.embedder, lambda: self.generator, s.rrf_k, s.llm)
         self.reload()
 
     # --- index ---------------------------------------------------------------
@@ -140,8 +143,15 @@ class Pipeline:
 
     # --- answering -----------------------------------------------------------
     def retrieve(self, question: str, top_k: int | None = None, scope: Scope | None = None) -> list[Passage]:
+        """The passages a question is answered from: retrieval's short list, reranked, cut to top_k."""
         q, _ = check_question(question, self.settings.max_question_chars)
-        return self.retriever.search(q, top_k, scope=scope)
+        top_k = top_k or self.settings.top_k
+        short = self.retriever.search(q, self._short_list(top_k), scope=scope)
+        return self.reranker.rerank(q, short)[:top_k]
+
+    def _short_list(self, top_k: int) -> int:
+        """How many passages retrieval hands the reranker: top_k when reranking is off, else rerank_top."""
+        return top_k if self.reranker.name == "none" else max(top_k, self.settings.rerank_top)
 
     def ask(
         self, question: str, history: History | None = None, qid: str | None = None, scope: Scope | None = None
@@ -172,7 +182,8 @@ class Pipeline:
             named = romanized_places(standalone, self.retriever.place_counts())
             search_query = translate_to_chinese(named, self.generator)
             yield Event("translation", search_query)
-        passages = self.retriever.search(search_query, scope=scope)
+        short = self.retriever.search(search_query, self._short_list(self.settings.top_k), scope=scope)
+        passages = self.reranker.rerank(search_query, short)[: self.settings.top_k]
         t_retrieve = time.perf_counter()
         yield Event("passages", passages)
 
