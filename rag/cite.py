@@ -480,7 +480,8 @@ def ground(
     question: str = "",
     skip: frozenset[str] = frozenset(),
 ) -> Grounding:
-    """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal.
+    """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal,
+    except that sentences with an unsupported figure are dropped when a cited sentence remains (drop_unsupported).
 
     The checks performed are recorded (with the reason of a failure), so an
     evaluation can tell which check refused an answer and how often each fires.
