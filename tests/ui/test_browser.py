@@ -214,8 +214,8 @@ def test_a_document_added_in_one_session_can_be_removed_in_another(page, server,
         page.locator("#upload input[type=file]").set_input_files(str(doc))
         page.wait_for_timeout(1500)
         page.locator("#add-docs").click()
-        page.wait_for_function(
-            "() => (document.querySelector('#doc-status') || {}).innerText?.includes('hongshan_notice.txt')",
+        page.wait_for_function(  # the final report, not a progress line naming the file
+            "() => /已添加[^\\n]*hongshan_notice.txt/.test((document.querySelector('#doc-status') || {}).innerText)",
             timeout=180_000,
         )
 
