@@ -72,6 +72,14 @@ def console_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], first:
     return "\n".join(out)
 
 
+def save_figure(fig: Any, path: Path, dpi: int = 90) -> Path:
+    """Lay out, write and close a figure (pyplot keeps every open figure alive otherwise)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def bar_plot(path: Path, groups: dict[str, dict[str, Any]], metrics: Sequence[str], title: str) -> Path:
     """Grouped bars: one group per key of `groups` (ASCII codes), one bar per metric."""
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups) * max(1, len(metrics)) / 3 + 3), 4))
@@ -86,10 +94,7 @@ def bar_plot(path: Path, groups: dict[str, dict[str, Any]], metrics: Sequence[st
     ax.set_ylim(0, 1.2)
     ax.set_title(_ascii(title))
     ax.legend(fontsize=7, ncol=len(metrics), loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def hist_plot(path: Path, series: dict[str, Sequence[float]], title: str, xlabel: str) -> Path:
@@ -102,10 +107,7 @@ def hist_plot(path: Path, series: dict[str, Sequence[float]], title: str, xlabel
     ax.set_ylabel("questions")
     ax.set_title(_ascii(title))
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _ascii(s: str) -> str:

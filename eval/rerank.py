@@ -30,7 +30,7 @@ from tqdm import tqdm
 from eval.common import benchmarks_dir, eval_index, file_sha256, sample
 from eval.dataset import load_dataset
 from eval.metrics import hit_rank, mean, percentile
-from eval.report import console_table, md_table
+from eval.report import console_table, md_table, save_figure
 from rag.config import Settings
 from rag.rerank import Reranker, reranker_for
 from rag.types import Passage
@@ -233,9 +233,7 @@ def plot(path: Path, rows: dict[str, dict[str, Any]]) -> None:
     ax.set_ylabel("hit@1")
     ax.set_title("Rerankers: hit@1 (label: added ms p50)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def print_summary(out: Path, summary: dict[str, Any]) -> None:

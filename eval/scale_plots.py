@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from eval.report import save_figure
+
 ENGINES = {"faiss_flat": "FAISS flat", "faiss_hnsw": "FAISS HNSW", "milvus_lite": "Milvus lite"}
 
 
@@ -48,10 +50,7 @@ def cost_plot(path: Path, report: dict[str, Any]) -> Path:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Scale on {report['machine']['cores']} cores ({report['machine']['cpu'][:40]})", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def recall_plot(path: Path, report: dict[str, Any]) -> Path:
@@ -72,10 +71,7 @@ def recall_plot(path: Path, report: dict[str, Any]) -> Path:
     ax.set_title("FAISS HNSW (M=32): recall against latency; labels are efSearch", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(title="chunks", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def hit_plot(path: Path, report: dict[str, Any]) -> Path:
@@ -93,10 +89,7 @@ def hit_plot(path: Path, report: dict[str, Any]) -> Path:
     ax.set_title("The bundled corpus hidden among distractors", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_all(out: Path, report: dict[str, Any]) -> list[Path]:
