@@ -414,6 +414,9 @@ def evidence(context: list[ContextPassage]) -> str:
     return "\n".join(parts)
 
 
+_CLAIM_END = re.compile(r"(?<=[\]】］])(?!\s*[\[【［])")  # after a run of citation markers
+
+
 @dataclass
 class Reply:
     """What a check reads: the answer (form repaired), the passages shown and what was asked."""
@@ -427,36 +430,34 @@ class Reply:
         """evidence(context), built once for all checks."""
         return evidence(self.context)
 
+    @cached_property
+    def unsupported_by_sentence(self) -> list[list[str]]:
+        """For each answer sentence, its figures that the passages its claims cite do not hold (built once for
+        the figure check and for dropping the sentences it fails)."""
+        by_n = {c.n: c for c in self.context}
+        out = []
+        for sentence in answer_sentences(self.text):
+            missing = []
+            for claim in _CLAIM_END.split(sentence):  # "A[1]，B[2]。" holds two claims
+                cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
+                missing += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
+            out.append(missing)
+        return out
+
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
 # serves a class of answers, named in its docstring, and has a test on text that is not from the corpus.
-_CLAIM_END = re.compile(r"(?<=[\]】］])(?!\s*[\[【［])")  # after a run of citation markers
-
-
-def _unsupported_by_sentence(r: Reply) -> list[list[str]]:
-    """For each answer sentence, its figures that the passages its claims cite do not hold."""
-    by_n = {c.n: c for c in r.context}
-    out = []
-    for sentence in answer_sentences(r.text):
-        missing = []
-        for claim in _CLAIM_END.split(sentence):  # "A[1]，B[2]。" holds two claims
-            cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
-            missing += unsupported_numbers(claim, evidence(cited) if cited else r.sources)
-        out.append(missing)
-    return out
-
-
 def _check_figures(r: Reply) -> str:
     """Every figure of a claim is in the passages that claim cites (not merely in the question, nor in
     another passage). A claim ends at its citations; one citing nothing is held to its sentence's
     citations, and a sentence citing nothing to all passages shown."""
-    missing = [m for ms in _unsupported_by_sentence(r) for m in ms]
+    missing = [m for ms in r.unsupported_by_sentence for m in ms]
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
 
 
 def supported_sentences(r: Reply) -> str:
     """The answer without its sentences that hold an unsupported figure; "" when no cited sentence is left."""
-    kept = [s for s, ms in zip(answer_sentences(r.text), _unsupported_by_sentence(r), strict=True) if not ms]
+    kept = [s for s, ms in zip(answer_sentences(r.text), r.unsupported_by_sentence, strict=True) if not ms]
     text = "".join(kept).strip()
     return text if cited_numbers(text) and re.search(r"\w", re.sub(r"\[\d+\]", "", text)) else ""
 
