@@ -35,6 +35,7 @@ from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
+from rag.release import Release
 from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
@@ -198,7 +199,8 @@ class Pipeline:
             if missing:
                 refusal_reason = f"not in the documents: {', '.join(missing)}"
 
-        raw, retry = "", ""
+        raw, retry, shown, rest = "", "", "", ""
+        first_token_ms = 0.0
         context = []
         text, refused = REFUSAL[lang], True
         checks: list[Check] = []
@@ -217,8 +219,10 @@ class Pipeline:
             )
             asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
             messages = answer_messages(asked, context, lang)
+            checked_question = f"{standalone}\n{search_query}"
             for attempt in range(2):
                 raw, chinese = "", False
+                release = Release(context, lang, checked_question)
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
@@ -226,9 +230,16 @@ class Pipeline:
                         if lang == "en" and not attempt and len(visible) >= 8 and len(_CJK.findall(visible[:8])) >= 6:
                             chinese = True  # an English question answered in Chinese: stop and ask again
                             break
-                if attempt:
+                        if lang == "en" and not attempt and len(visible) < 8:
+                            continue  # the language is not decided yet: nothing is shown
+                        piece = release.feed(raw)
+                        if piece:  # checked sentences go out while the model writes the next ones
+                            first_token_ms = first_token_ms or (time.perf_counter() - t0) * 1000
+                            shown += to_script(piece, lang)
+                            yield Event("token", to_script(piece, lang))
+                if attempt or release.shown:  # what was shown is never asked again
                     break
-                # Nothing is shown before the answer is checked, so one more try is invisible to the user.
+                # Nothing has been shown yet, so one more try is invisible to the user.
                 if chinese:
                     retry = LANG_RETRY_HINT
                     messages = answer_messages(asked + retry, context, lang)
@@ -244,14 +255,18 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(asked + retry, [best], lang)
-            grounded = ground(raw, context, lang, f"{standalone}\n{search_query}")
+            grounded, rest = release.finish(ground(raw, context, lang, checked_question))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
-        text = text if refused else to_script(text, lang)
-        # Only checked text is shown: the answer goes out sentence by sentence once every check has passed,
-        # so a streaming client never receives words that a refusal later replaces.
-        first_token_ms = (time.perf_counter() - t0) * 1000
-        for piece in [p for p in answer_sentences(text) if p] or [text]:
+        # Only checked text is shown: sentences released during generation (rag.release), then the rest of
+        # the checked answer, so a streaming client never receives words that a refusal later replaces.
+        first_token_ms = first_token_ms or (time.perf_counter() - t0) * 1000
+        if refused:
+            text = rest = text
+        else:
+            rest = to_script(rest, lang)
+            text = shown + rest
+        for piece in [p for p in answer_sentences(rest) if p] or ([rest] if rest else []):
             yield Event("token", piece)
 
         citations = [] if refused else build_citations(text, context)

@@ -198,3 +198,40 @@ def test_streamed_text_equals_the_answer(pipeline):
     assert "".join(e.data for e in events if e.kind == "token") == a.answer
     assert [c["name"] for c in a.checks][:2] == ["coverage", "model_refusal"]
     assert all(c["result"] == "pass" for c in a.checks) != a.refused
+
+
+class Watched:
+    """The real generator, noting whether it has finished its reply (to see when the pipeline shows text)."""
+
+    def __init__(self, real) -> None:
+        self.real, self.name, self.finished = real, real.name, False
+
+    def count_tokens(self, text: str) -> int:
+        return self.real.count_tokens(text)
+
+    def stream(self, messages, max_tokens):
+        self.finished = False
+        yield from self.real.stream(messages, max_tokens)
+        self.finished = True
+
+
+def test_checked_sentences_are_shown_while_the_model_writes(pipeline):
+    """A long answer's first checked sentences go out before the model has finished, and the pieces shown
+    are exactly the checked answer."""
+    from rag.cite import answer_sentences
+    from rag.pipeline import Pipeline
+
+    gen = Watched(pipeline.generator)
+    pipe = Pipeline(pipeline.settings, generator=gen)
+    shown, early = "", []
+    for ev in pipe.stream("山东的意见提出了哪些保障措施？请分条列出。"):
+        if ev.kind == "token":
+            shown += ev.data
+            early.append(not gen.finished)
+        elif ev.kind == "answer":
+            a = ev.data
+    assert shown == a.answer
+    sentences = [s for s in answer_sentences(a.answer) if s.strip()]
+    assert not a.refused and len(sentences) >= 3  # a list answer: several sentences
+    assert early[0], "the first sentence waited for the whole answer"
+    assert a.timings_ms.first_token < a.timings_ms.total
