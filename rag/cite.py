@@ -107,7 +107,8 @@ def recite(text: str, context: list[ContextPassage]) -> str:
     wrong source. A sentence is re-cited only when another passage clearly
     holds more of its figures and words than the cited one.
     """
-    texts = {c.n: to_simplified(_citable_text(c.passage.chunk)) for c in context}
+    # a passage is credited with what the figure check credits it with: its header (title, metadata) too
+    texts = {c.n: to_simplified(header_for(c.passage, c.with_meta) + _citable_text(c.passage.chunk)) for c in context}
     if len(texts) < 2:
         return text
     out = []

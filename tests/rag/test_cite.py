@@ -234,3 +234,23 @@ def test_a_sentence_with_an_unsupported_figure_is_dropped_and_the_rest_stands():
     # Switched off (ablation), any unsupported figure refuses the whole answer.
     off = ground("甲镇建成污水处理厂3座。[1]乙镇新建公园15个。[2]", ctx, "zh-Hans", "", frozenset({"drop_unsupported"}))
     assert off.refused
+
+
+def test_recite_credits_a_passage_with_its_header():
+    """A figure the model copied from a passage's title stays cited to that passage (the figure check reads the
+    header too), even when another document repeats the sentence with more shared words."""
+    from rag.cite import recite
+
+    def passage(n: int, title: str, text: str) -> ContextPassage:
+        chunk = Chunk(f"d{n}:1", f"d{n}.txt", text, "", 0, len(text), title)
+        return ContextPassage(n, Passage(chunk, n, 1.0, meta=DocMeta(title=title)), [text])
+
+    ctx = [
+        passage(1, "河阳县出台12条措施", "开展苗木行动，扶持家庭农场。"),
+        passage(2, "河阳县农业农村局答问", "开展苗木行动，扶持家庭农场。" * 3 + "培育合作社。"),
+    ]
+    answer = "河阳县出台12条措施：开展苗木行动，扶持家庭农场[1]。"
+    assert recite(answer, ctx) == answer
+    assert not ground(answer, ctx, "zh-Hans").refused
+    # without the title's figure, the passage sharing more words takes the citation
+    assert recite("开展苗木行动，扶持家庭农场，培育合作社[1]。", ctx) == "开展苗木行动，扶持家庭农场，培育合作社[2]。"
