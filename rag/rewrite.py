@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from rag.generate import Generator
+from rag.numerals import with_digits
 from rag.places import pinyin_table, replace_romanized, romanized
 from rag.prompt import rewrite_messages
 from rag.script import detect_lang, to_simplified
@@ -80,7 +81,28 @@ def rewrite(question: str, history: list[tuple[str, str]], generator: Generator,
     out = "".join(generator.stream(messages, max_tokens=60)).strip()
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"^(改写后的问题|问题)[:：]\s*", "", out).strip(" \"'“”")
-    return out if 2 <= len(out) <= 200 else question
+    if 2 <= len(out) <= 200 and is_standalone_question(out, question, history):
+        return out
+    return f"{history[-1][0].strip()}{question.strip()}" if history else question
+
+
+_ASKS = re.compile(
+    r"[？?]|什么|多少|哪|吗|几|如何|怎么|怎样|是否|谁|何时|何种|\b(?:what|which|how|who|when|where|why|does|do|is|are|can)\b",
+    re.I,
+)
+
+
+def is_standalone_question(text: str, question: str, history: list[tuple[str, str]]) -> bool:
+    """A rewrite must be a question that states nothing: no citation marker, no figure that none of the
+    questions asked holds, and a question form. A small model often answers instead of rewriting
+    ("…千人口托位数为1.5万[1]。"); searching for its answer retrieves whatever it invented."""
+    if re.search(r"\[\d+\]", text):
+        return False
+    asked = with_digits(to_simplified(question + "\n".join(q for q, _ in history)))
+    held = set(re.findall(r"\d+(?:\.\d+)?", asked))
+    if any(f not in held for f in re.findall(r"\d+(?:\.\d+)?", with_digits(to_simplified(text)))):
+        return False
+    return bool(_ASKS.search(text))
 
 
 def romanized_places(question: str, places: Iterable[str] | Mapping[str, int]) -> str:

@@ -71,3 +71,41 @@ def test_substitution_does_not_fire_on_other_follow_ups():
     assert substitute("它的目标年份是？", zh, PLACES) is None  # no place: the model rewrites it
     assert substitute("那上海呢？", zh, PLACES) is None  # a place the index does not know
     assert substitute("那遂昌县呢？", [("茶园面积一共多少？", "…")], PLACES) is None  # nothing to substitute
+
+
+def test_rewrite_that_answers_instead_of_asking_is_not_used():
+    from rag.rewrite import is_standalone_question
+
+    history = [("河阳县到2026年要建多少个冷链物流园？", "到2026年建成冷链物流园3个[1]。")]
+    # the model answered (a figure nobody asked about, a citation): not a question to search for
+    assert not is_standalone_question(
+        "河阳县到2026年建成冷链物流园3个，仓储面积18万平方米[1]。", "那仓储面积呢？", history
+    )
+    assert not is_standalone_question("河阳县仓储面积为18万平方米。", "那仓储面积呢？", history)
+    # ordinary rewrites pass, with the earlier question's year, in either language
+    assert is_standalone_question("河阳县到2026年的仓储面积目标是多少？", "那仓储面积呢？", history)
+    assert is_standalone_question("河阳县二〇二六年的仓储面积目标是什么", "那仓储面积呢？", history)
+    assert is_standalone_question(
+        "What is Heyang's 2026 storage target?", "And storage?", [("Heyang 2026 parks?", "3 [1]")]
+    )
+
+
+class _AnsweringModel:
+    """A model that answers the follow-up instead of rewriting it: a fault the real model shows only on some
+    inputs, so it is scripted here."""
+
+    name = "scripted"
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)
+
+    def stream(self, messages, max_tokens):
+        yield "到2026年建成冷链物流园3个，仓储面积18万平方米[1]。"
+
+
+def test_rewrite_falls_back_to_the_earlier_question_with_the_follow_up():
+    from rag.rewrite import rewrite
+
+    history = [("河阳县到2026年要建多少个冷链物流园？", "到2026年建成冷链物流园3个[1]。")]
+    out = rewrite("那仓储面积呢？", history, _AnsweringModel())
+    assert out == "河阳县到2026年要建多少个冷链物流园？那仓储面积呢？"
