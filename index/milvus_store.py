@@ -57,6 +57,10 @@ if TYPE_CHECKING:
 
 VARCHAR_MAX = 65535  # bytes
 PART_CHARS = 16000  # a blob part: at most 3 bytes a character in UTF-8, well under VARCHAR_MAX
+# Chunk rows a page when a version is opened. milvus-lite answers every page of a query_iterator by
+# assembling and sorting all rows of the collection, so opening costs pages x rows: fewer, larger pages
+# (chunk rows are ~0.7 kB, 2 kB at most on corpus-large; Milvus caps a page at 16384 rows).
+SCAN_ROWS = 5000
 ANALYZER = {
     # jieba in search mode (compounds and their parts, like index/bm25.py) with the same stop words.
     "tokenizer": {"type": "jieba", "mode": "search"},
@@ -204,8 +208,8 @@ class MilvusStore:
         _LOADED.add(key)
         return True
 
-    def _scan(self, collection: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-        it = self.client.query_iterator(collection, batch_size=1000, filter=expr, output_fields=fields)
+    def _scan(self, collection: str, expr: str, fields: list[str], page: int = 1000) -> Iterator[dict[str, Any]]:
+        it = self.client.query_iterator(collection, batch_size=page, filter=expr, output_fields=fields)
         try:
             while True:
                 rows = it.next()
@@ -533,7 +537,7 @@ class MilvusIndex:
             self.docs[doc_id] = doc_from_json(json.loads(raw))
         order = {b: n for n, b in enumerate(state["batches"])}
         rows = sorted(
-            store._scan(store.collection, self._visible, ["pk", "batch", "seq", "chunk"]),
+            store._scan(store.collection, self._visible, ["pk", "batch", "seq", "chunk"], SCAN_ROWS),
             key=lambda r: (order.get(r["batch"], len(order)), r["seq"]),
         )
         self.chunks: list[Chunk] = [Chunk(**json.loads(r["chunk"])) for r in rows]
