@@ -81,9 +81,19 @@ def rewrite(question: str, history: list[tuple[str, str]], generator: Generator,
     out = "".join(generator.stream(messages, max_tokens=60)).strip()
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"^(改写后的问题|问题)[:：]\s*", "", out).strip(" \"'“”")
+    out = re.sub(r"\s*[\[【［]\d+[\]】］]", "", out).strip()  # a citation the answer prompt's habit adds
     if 2 <= len(out) <= 200 and is_standalone_question(out, question, history):
         return out
-    return f"{history[-1][0].strip()}{question.strip()}" if history else question
+    return with_earlier_question(question, history)
+
+
+def with_earlier_question(question: str, history: list[tuple[str, str]]) -> str:
+    """The earlier question, then the follow-up: read together they are standalone (the model may answer
+    both; each claim is checked like any other)."""
+    if not history:
+        return question
+    earlier = history[-1][0].strip()
+    return f"{earlier} {question.strip()}" if detect_lang(question) == "en" else f"{earlier}{question.strip()}"
 
 
 _ASKS = re.compile(

@@ -99,8 +99,11 @@ class _AnsweringModel:
     def count_tokens(self, text: str) -> int:
         return len(text)
 
+    def __init__(self, reply: str = "到2026年建成冷链物流园3个，仓储面积18万平方米[1]。") -> None:
+        self.reply = reply
+
     def stream(self, messages, max_tokens):
-        yield "到2026年建成冷链物流园3个，仓储面积18万平方米[1]。"
+        yield self.reply
 
 
 def test_rewrite_falls_back_to_the_earlier_question_with_the_follow_up():
@@ -109,3 +112,13 @@ def test_rewrite_falls_back_to_the_earlier_question_with_the_follow_up():
     history = [("河阳县到2026年要建多少个冷链物流园？", "到2026年建成冷链物流园3个[1]。")]
     out = rewrite("那仓储面积呢？", history, _AnsweringModel())
     assert out == "河阳县到2026年要建多少个冷链物流园？那仓储面积呢？"
+
+
+def test_rewrite_keeps_a_question_the_model_cited_out_of_habit():
+    from rag.rewrite import rewrite
+
+    history = [("What will Heyang build by 2026?", "3 cold-chain parks [1].")]
+    model = _AnsweringModel("How much storage space will Heyang add by 2026? [1]")
+    assert rewrite("And storage space?", history, model) == "How much storage space will Heyang add by 2026?"
+    model = _AnsweringModel("Heyang adds 180,000 m2 of storage.")
+    assert rewrite("And storage space?", history, model) == "What will Heyang build by 2026? And storage space?"
