@@ -233,15 +233,22 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from eval import replay
 
     run = Path(args.run)
-    tables = {}
+    tables, release = {}, {}
     for path in args.dataset or RUN_DATASETS:
         name = Path(path).stem
         folder = run / name if (run / name / "trace.jsonl").exists() else run
         meta = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("meta", {})
         index_dir = Path(args.index or meta["index"])
         tables[f"{name} · {args.split}"] = replay.replay(folder, path, index_dir, args.split)
+        release[f"{name} · {args.split}"] = replay.release_consistency(folder, path, index_dir, args.split)
     print(replay.write(Path(args.out), tables))
-    print(f"wrote {Path(args.out) / 'replay.md'}, replay.json and plots")
+    (Path(args.out) / "release.json").write_text(json.dumps(release, ensure_ascii=False, indent=1), encoding="utf-8")
+    for name, r in release.items():
+        print(
+            f"release, {name}: {r['replies']} replies, {r['mismatches']} differ from the whole-answer check, "
+            f"{r['released_early']} had a sentence shown before the reply ended"
+        )
+    print(f"wrote {Path(args.out) / 'replay.md'}, replay.json, release.json and plots")
     return 0
 
 

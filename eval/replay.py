@@ -82,6 +82,40 @@ def replay(run_dir: Path, dataset: str, index_dir: Path, split: str = "test") ->
     return out
 
 
+def release_consistency(run_dir: Path, dataset: str, index_dir: Path, split: str = "test") -> dict[str, Any]:
+    """Sentence-by-sentence release replayed on the stored replies, fed two characters at a time as tokens
+    arrive: the final answer must equal `ground`'s (the text shown early is a prefix of it)."""
+    from rag.release import Release
+
+    wanted = {q.id for q in load_dataset(dataset) if split == "all" or q.split == split}
+    traces = [t for t in map(json.loads, (run_dir / "trace.jsonl").open(encoding="utf-8")) if t["id"] in wanted]
+    index = store.load(index_dir, verify=False)
+    by_id = {c.id: i for i, c in enumerate(index.chunks)}
+    replies = mismatched = 0
+    shares: list[float] = []
+    for t in traces:
+        if "raw" not in t or not t.get("context"):
+            continue
+        context, raw = _context(t, index, by_id), t["raw"]
+        release = Release(context, t["lang"], t["checked_question"])
+        first = next((end for end in range(2, len(raw) + 2, 2) if release.feed(raw[:end])), None)
+        release.feed(raw)
+        whole = ground(raw, context, t["lang"], t["checked_question"])
+        g, rest = release.finish(ground(raw, context, t["lang"], t["checked_question"]))
+        final = g.answer if g.refused else release.shown + rest
+        replies += 1
+        mismatched += final != (whole.answer if whole.refused else whole.answer.lstrip()) or g.refused != whole.refused
+        if first is not None:
+            shares.append(min(first, len(raw)) / len(raw))
+    shares.sort()
+    return {
+        "replies": replies,
+        "mismatches": mismatched,
+        "released_early": len(shares),
+        "median_share_read_before_first_release": round(shares[len(shares) // 2], 3) if shares else None,
+    }
+
+
 def write(out: Path, tables: dict[str, dict[str, dict[str, Any]]]) -> str:
     """replay.json, replay.md and one plot per dataset; returns the console tables."""
     out.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,8 @@ def test_replay_switches_off_one_rule_at_a_time(tmp_path, embedder, capsys):
     dataset.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in QUESTIONS), encoding="utf-8")
     run = tmp_path / "run"
     run.mkdir()
-    replies = {"q1": "处500元以上2000元以下罚款[1]。", "q2": "罚款上限是5000元[1]。"}  # q2 invents its figure
+    # q1 is two sentences (the first can be shown early); q2 invents its figure
+    replies = {"q1": "处500元以上2000元以下罚款[1]。依据是第九条[1]。", "q2": "罚款上限是5000元[1]。"}
     with (run / "answers.jsonl").open("w", encoding="utf-8") as a, (run / "trace.jsonl").open("w") as t:
         for q in QUESTIONS:
             a.write(json.dumps({"id": q["id"], "question": q["question"], "answer": "", "refused": True,
@@ -53,3 +54,7 @@ def test_replay_switches_off_one_rule_at_a_time(tmp_path, embedder, capsys):
     assert set(variants) == {"all rules", *(f"without {rule}" for rule in RULES)}
     assert (tmp_path / "out" / "replay-set · test.png").exists()
     assert "without claim_figures" in capsys.readouterr().out
+    # Sentence-by-sentence release gives the answers of the whole-answer check; q1's first sentence went early.
+    release = json.loads((tmp_path / "out" / "release.json").read_text(encoding="utf-8"))["set · test"]
+    assert (release["replies"], release["mismatches"], release["released_early"]) == (2, 0, 1)
+    assert release["median_share_read_before_first_release"] < 1
