@@ -262,7 +262,7 @@ class Pipeline:
         # the checked answer, so a streaming client never receives words that a refusal later replaces.
         first_token_ms = first_token_ms or (time.perf_counter() - t0) * 1000
         if refused:
-            text = rest = text
+            rest = text
         else:
             rest = to_script(rest, lang)
             text = shown + rest
