@@ -59,6 +59,8 @@ def drop_invalid_citations(text: str, valid: set[int]) -> str:
     return re.sub(r"\[(\d+)\]", lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
 
 
+_REFUSAL_WINDOW = 80  # characters of a reply in which a refusal phrase makes it a refusal
+_REFUSAL_MAX = 120  # a reply this long says more than that the sources lack the answer
 _BUT = re.compile(r"[，,；;]\s*(?:但|但是|不过|而|却|仍|however|but|yet)|^(?:但|但是|不过|however|but)", re.I)
 
 
@@ -70,10 +72,21 @@ def is_model_refusal(text: str) -> bool:
     ("没有明确具体时限，但要求尽快落实[1]": the sources do say something).
     """
     body = re.sub(r"\[\d+\]", "", text).strip()
-    m = _MODEL_REFUSAL.search(body[:80])
-    if not m or re.search(r"\d", body[: m.start()]) or len(body) >= 120:
+    m = _MODEL_REFUSAL.search(body[:_REFUSAL_WINDOW])
+    if not m or re.search(r"\d", body[: m.start()]) or len(body) >= _REFUSAL_MAX:
         return False
     return not (_BUT.search(body[m.end() :]) and cited_numbers(text))
+
+
+def cannot_become_refusal(prefix: str) -> bool:
+    """True when no continuation of the reply `prefix` makes `is_model_refusal` true for the whole reply:
+    it is long enough, or it has a figure and no refusal phrase within the part that rule reads."""
+    body = re.sub(r"\[\d+\]", "", normalize_citations(prefix)).strip()
+    if len(body) >= _REFUSAL_MAX:
+        return True
+    if _MODEL_REFUSAL.search(body[:_REFUSAL_WINDOW]):
+        return False
+    return len(body) >= _REFUSAL_WINDOW or bool(re.search(r"\d", body))
 
 
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")

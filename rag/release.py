@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 
 from rag.cite import (
-    _MODEL_REFUSAL,
     Check,
     Grounding,
     Reply,
     answer_sentences,
+    cannot_become_refusal,
     drop_invalid_citations,
     fix_wan_kilowatt,
     fix_yi_as_billion,
@@ -35,8 +35,6 @@ from rag.select import ContextPassage
 
 _CITATION_START = re.compile(r"\s*[\[【［]")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
-_REFUSAL_WINDOW = 80  # characters of a reply is_model_refusal reads for a refusal phrase
-_REFUSAL_MAX = 120  # a reply of this many characters is never read as a refusal
 
 
 def _body(text: str) -> str:
@@ -45,16 +43,6 @@ def _body(text: str) -> str:
 
 def _has_cited_content(piece: str) -> bool:
     return bool(re.search(r"\[\d+\]", piece)) and bool(_CONTENT.search(_body(piece)))
-
-
-def cannot_become_refusal(raw_prefix: str) -> bool:
-    """True when no continuation of `raw_prefix` makes `is_model_refusal` true for the whole reply."""
-    body = _body(normalize_citations(raw_prefix))
-    if len(body) >= _REFUSAL_MAX:
-        return True
-    if _MODEL_REFUSAL.search(body[:_REFUSAL_WINDOW]):
-        return False
-    return len(body) >= _REFUSAL_WINDOW or bool(re.search(r"\d", body))
 
 
 class Release:

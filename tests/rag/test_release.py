@@ -6,8 +6,8 @@ check the mechanism, not the wording of any document.
 
 from __future__ import annotations
 
-from rag.cite import REFUSAL, ground
-from rag.release import Release, cannot_become_refusal
+from rag.cite import REFUSAL, cannot_become_refusal, ground
+from rag.release import Release
 from rag.select import ContextPassage
 from rag.types import Chunk, DocMeta, Passage
 
