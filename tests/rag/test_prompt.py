@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.prompt import SYSTEM, answer_messages, answer_translation_messages, rewrite_messages, translate_messages
+from rag.prompt import SYSTEM, answer_messages, rewrite_messages, translate_messages
 from rag.select import ContextPassage
 from rag.types import Chunk, DocMeta, Passage
 
@@ -33,7 +33,6 @@ def test_every_task_shares_the_system_prefix():
         answer_messages("问题", _ctx("资料"), "zh-Hans"),
         rewrite_messages("它呢", [("问", "答")]),
         translate_messages("Q?"),
-        answer_translation_messages("答[1]"),
     ):
         assert msgs[0] == {"role": "system", "content": SYSTEM}
 
