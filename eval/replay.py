@@ -23,7 +23,6 @@ from rag.cite import REFUSAL, RULES, ground
 from rag.pipeline import build_citations
 from rag.script import to_script
 from rag.select import ContextPassage
-from rag.translate import render_english
 from rag.types import Passage
 
 COLS = ["keyfact", "refusal_acc", "false_refusal", "cite_precision", "unsupported"]
@@ -49,11 +48,8 @@ def regrounded(
     if "raw" not in trace or not context:  # refused before generation (or an error): no reply to check
         return record
     lang = trace["lang"]
-    reply_lang = trace.get("reply_lang", lang)  # an English question answered in Chinese, then translated
-    g = ground(trace["raw"], context, reply_lang, trace["checked_question"], skip=skip)
+    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip)
     text = g.answer if g.refused else to_script(g.answer, lang)
-    if reply_lang != lang and not g.refused:
-        text, _ = render_english(trace.get("translation", ""), g.answer)
     citations = [] if g.refused else [c.model_dump() for c in build_citations(text, context)]
     return {
         **record,
@@ -101,12 +97,11 @@ def release_consistency(run_dir: Path, dataset: str, index_dir: Path, split: str
         if "raw" not in t or not t.get("context"):
             continue
         context, raw = _context(t, index, by_id), t["raw"]
-        reply_lang = t.get("reply_lang", t["lang"])
-        release = Release(context, reply_lang, t["checked_question"])
+        release = Release(context, t["lang"], t["checked_question"])
         first = next((end for end in range(2, len(raw) + 2, 2) if release.feed(raw[:end])), None)
         release.feed(raw)
-        whole = ground(raw, context, reply_lang, t["checked_question"])
-        g, rest = release.finish(ground(raw, context, reply_lang, t["checked_question"]))
+        whole = ground(raw, context, t["lang"], t["checked_question"])
+        g, rest = release.finish(ground(raw, context, t["lang"], t["checked_question"]))
         final = g.answer if g.refused else release.shown + rest
         replies += 1
         mismatched += final != (whole.answer if whole.refused else whole.answer.lstrip()) or g.refused != whole.refused

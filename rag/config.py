@@ -55,8 +55,6 @@ class Settings(BaseModel):
     # generation
     context_tokens: int = 300  # prompt budget for passages: first token p50 1.9 s on 2 cores (README ablation)
     max_new_tokens: int = 160
-    # English questions answered in Chinese, checked, then translated with the Chinese kept (rag/translate.py)
-    english_via_chinese: bool = True
     generation_timeout_s: float = 120.0  # one model call may hold the model this long (an answer takes 2–10 s)
     n_ctx: int = 2048
     n_threads: int = 2

@@ -40,9 +40,8 @@ from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
 from rag.scope import describe
-from rag.script import Lang, detect_lang, to_script
+from rag.script import detect_lang, to_script
 from rag.select import ContextPassage, best_covering, select_context
-from rag.translate import render_english, translate
 from rag.types import Answer, Citation, ModelInfo, Passage, Scope, Timings
 
 History = list[tuple[str, str]]
@@ -200,8 +199,7 @@ class Pipeline:
             if missing:
                 refusal_reason = f"not in the documents: {', '.join(missing)}"
 
-        raw, retry, shown, rest, translation = "", "", "", "", ""
-        reply_lang: Lang = lang
+        raw, retry, shown, rest = "", "", "", ""
         first_token_ms = 0.0
         context = []
         text, refused = REFUSAL[lang], True
@@ -220,24 +218,20 @@ class Pipeline:
                 max(len(self.index.chunks), 1),
             )
             asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
-            # English questions are answered in Chinese, checked, then translated (rag/translate.py)
-            via_chinese = lang == "en" and self.settings.english_via_chinese
-            reply_lang = "zh-Hans" if via_chinese else lang
-            messages = answer_messages(asked, context, reply_lang)
+            messages = answer_messages(asked, context, lang)
             checked_question = f"{standalone}\n{search_query}"
             for attempt in range(2):
                 raw, chinese = "", False
-                release = Release(context, reply_lang, checked_question)
+                release = Release(context, lang, checked_question)
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
                         visible = re.sub(r"\[\d*\]?|\s", "", raw)
-                        if reply_lang == "en" and not attempt and len(visible) >= 8:
-                            if len(_CJK.findall(visible[:8])) >= 6:
-                                chinese = True  # an English question answered in Chinese: stop and ask again
-                                break
-                        if via_chinese or (reply_lang == "en" and not attempt and len(visible) < 8):
-                            continue  # shown once translated, or the language is not decided yet
+                        if lang == "en" and not attempt and len(visible) >= 8 and len(_CJK.findall(visible[:8])) >= 6:
+                            chinese = True  # an English question answered in Chinese: stop and ask again
+                            break
+                        if lang == "en" and not attempt and len(visible) < 8:
+                            continue  # the language is not decided yet: nothing is shown
                         piece = release.feed(raw)
                         if piece:  # checked sentences go out while the model writes the next ones
                             first_token_ms = first_token_ms or (time.perf_counter() - t0) * 1000
@@ -248,29 +242,22 @@ class Pipeline:
                 # Nothing has been shown yet, so one more try is invisible to the user.
                 if chinese:
                     retry = LANG_RETRY_HINT
-                    messages = answer_messages(asked + retry, context, reply_lang)
+                    messages = answer_messages(asked + retry, context, lang)
                     continue
                 # The small model sometimes answers with a bare "[2]", or overlooks an answer that one passage
                 # plainly holds.
                 if only_citations(raw):
-                    retry = RETRY_HINT["en" if reply_lang == "en" else "zh-Hans"]
-                    messages = answer_messages(asked + retry, context, reply_lang)
+                    retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
+                    messages = answer_messages(asked + retry, context, lang)
                     continue
                 share, best = best_covering(search_query, context, self._df, len(self.index.chunks))
                 if not (is_model_refusal(raw) and best and share >= self.settings.recheck_above):
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
-                messages = answer_messages(asked + retry, [best], reply_lang)
-            grounded, rest = release.finish(ground(raw, context, reply_lang, checked_question))
+                messages = answer_messages(asked + retry, [best], lang)
+            grounded, rest = release.finish(ground(raw, context, lang, checked_question))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
-            if via_chinese and not refused:
-                translation = translate(text, gen)
-                text, check = render_english(translation, text)
-                rest = text
-                checks.append(check)
-            elif refused:
-                text = REFUSAL[lang]
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of
         # the checked answer, so a streaming client never receives words that a refusal later replaces.
         first_token_ms = first_token_ms or (time.perf_counter() - t0) * 1000
@@ -315,8 +302,6 @@ class Pipeline:
             "raw": raw,
             "retry": retry,
             "lang": lang,
-            "reply_lang": reply_lang,
-            "translation": translation,
             "checked_question": f"{standalone}\n{search_query}",
             "context": [{"n": c.n, "chunk_id": c.passage.chunk.id, "with_meta": c.with_meta} for c in context],
         }

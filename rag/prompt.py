@@ -135,16 +135,3 @@ def translate_messages(question: str) -> list[dict[str, str]]:
         f"英文问题：{question}\n中文问题："
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
-
-
-ANSWER_TRANSLATE_SYSTEM = (
-    "这次不回答问题，只做翻译：把下面的中文回答翻译成英文，不增删内容。"
-    "保留每个引用编号（如[1]）的位置；金额、数量照抄中文数字和单位（如12.5亿元、3000亩、45万千瓦）；"
-    "地名用汉语拼音。只输出一行译文。"
-)
-
-
-def answer_translation_messages(answer: str) -> list[dict[str, str]]:
-    """Translating a checked Chinese answer; the shared system text keeps the cached prefix."""
-    user = f"任务：{ANSWER_TRANSLATE_SYSTEM}\n中文回答：{answer}\n英文译文："
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
