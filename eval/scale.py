@@ -3,13 +3,15 @@
 Per size and engine: build time, RSS delta and peak, disk, dense query
 p50/p95 (one query at a time, query vectors precomputed; embedding a question
 is timed apart), recall@10 of the approximate indexes against exact search,
-and hybrid hit@5 of the dev questions with the bundled corpus hidden among the
-distractors. How the sizes are made: eval/scale_data.py and README "Scale".
+and hybrid hit@5 of the dev questions, searched as the pipeline searches them
+(eval/scale_queries.py), with the bundled corpus hidden among the distractors.
+How the sizes are made: eval/scale_data.py and README "Scale".
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -26,7 +28,8 @@ from eval.scale_data import COPY_MARK, SIGMA, VectorCache, scale_cache, synthesi
 from eval.scale_measure import one_thread, rss_mb
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-DEFAULT_LAWS = 4_096  # law chunks embedded for real (a seeded sample): all 21,500 take hours on two busy cores
+DEFAULT_LAWS: int | None = None  # law chunks embedded for real: all of corpus-large (--laws N: a seeded sample)
+HNSW_COMPARE: tuple[int, ...] = (128,)  # efConstruction values also built (recall only), beside the product's
 TARGET_RECALL = 0.95
 TARGET_HIT5 = 0.90
 RECALL_QUERIES = 200  # CMRC questions added to the dev questions for recall and latency
@@ -85,32 +88,84 @@ def run(
     seed: int = 0,
     n_cmrc: int = RECALL_QUERIES,
     dataset: str = "eval/data/dev.jsonl",
+    hnsw_compare: tuple[int, ...] = HNSW_COMPARE,
 ) -> dict[str, Any]:
     from eval import scale_faiss, scale_hybrid
     from eval.scale_data import real_pool
+    from eval.scale_queries import CachedGenerator, as_searched, search_queries
     from index.embed import load_embedder
     from rag.config import Settings
+    from rag.retrieve import gazetteer, place_mentions
+    from rag.script import to_simplified
 
     out.mkdir(parents=True, exist_ok=True)
+    machine = _machine()
     embedder = load_embedder(embedder_spec)
-    pool = real_pool(embedder, Settings().docs_dir, n_laws, bench=bench)
-    dev = load_dataset(dataset)
-    texts = query_set(dev, bench, n_cmrc, seed)
-    queries, embed_ms = embed_queries(embedder, texts)
-    qvec_of = dict(zip(texts, queries, strict=True))
-    precomputed = scale_hybrid.PrecomputedQueries(embedder.name, texts, queries)
-    real_tokens = scale_hybrid.real_tokens_of(pool.corpus + pool.distractors)
-    from rag.retrieve import gazetteer
-
+    cache = VectorCache(scale_cache(), embedder.name)
+    logged = len(cache.log())
     t0 = time.perf_counter()
-    places = gazetteer(c.text for c in pool.corpus + pool.distractors)
+    pool = real_pool(embedder, Settings().docs_dir, n_laws, bench=bench)
+    pool_s = round(time.perf_counter() - t0, 1)
+    dev = load_dataset(dataset)
+    asked = scale_hybrid.scored_questions(dev)
+
+    # Place names and mentions as the product's retriever reads them from its index: the bundled corpus alone
+    # for the corpus-only row, all real chunks for the stores (copies add no names). Computed once.
+    real_texts = [c.text for c in pool.corpus + pool.distractors]
+    t0 = time.perf_counter()
+    places = gazetteer(real_texts)
+    counts = place_mentions(real_texts, places)
     gazetteer_s = round(time.perf_counter() - t0, 1)
+    corpus_texts = [c.text for c in pool.corpus]
+    corpus_places = gazetteer(corpus_texts)
+    corpus_counts = place_mentions(corpus_texts, corpus_places)
+
+    # What is searched: the pipeline's to_search_query, the LLM's translations cached on disk; then the LLM is freed.
+    t0 = time.perf_counter()
+    llm = CachedGenerator(scale_cache() / "translations.json")
+    searched = {
+        "corpus": as_searched(asked, search_queries(asked, corpus_counts, llm)),
+        "stores": as_searched(asked, search_queries(asked, counts, llm)),
+    }
+    llm.close()
+    query_note = {
+        "how": "rag.rewrite.to_search_query, as rag/pipeline.py: English questions get the place names of the "
+        "index back and are translated by the LLM; Chinese ones as written",
+        "llm": llm.name,
+        "llm_calls": llm.misses,
+        "llm_s": round(llm.llm_s, 1),
+        "cached_replies": llm.hits,
+        "s": round(time.perf_counter() - t0, 1),
+        "translated": {
+            k: sum(a.question != q.question for a, q in zip(v, asked, strict=True)) for k, v in searched.items()
+        },
+    }
+
+    recall_texts = query_set(dev, bench, n_cmrc, seed)
+    texts = list(dict.fromkeys(recall_texts + [to_simplified(q.question) for v in searched.values() for q in v]))
+    vectors, embed_ms = embed_queries(embedder, texts)
+    queries = vectors[: len(recall_texts)]
+    qvec_of = dict(zip(texts, vectors, strict=True))
+    precomputed = scale_hybrid.PrecomputedQueries(embedder.name, texts, vectors)
+    real_tokens = scale_hybrid.real_tokens_of(pool.corpus + pool.distractors)
+    new_log = cache.log()[logged:]
     report: dict[str, Any] = {
-        "machine": _machine(),
+        "machine": machine,
         "embedder": embedder.name,
         "query_embedding": embed_ms,
-        "queries": {"all": len(texts), "dev": len(dev), "recall_k": scale_faiss.K},
-        "pool": {"corpus_chunks": len(pool.corpus), "real_distractors": len(pool.distractors), "laws_chunks": n_laws},
+        "queries": {"all": len(recall_texts), "dev": len(dev), "recall_k": scale_faiss.K},
+        "search_queries": query_note,
+        "pool": {
+            "corpus_chunks": len(pool.corpus),
+            "real_distractors": len(pool.distractors),
+            "laws_chunks": n_laws if n_laws is not None else "all",
+            "s": pool_s,
+            "embedded_this_run": {
+                "texts": sum(e["texts"] for e in new_log if e["kind"] == "passage"),
+                "s": round(sum(e["s"] for e in new_log if e["kind"] == "passage"), 1),
+            },
+            "embedding_log": cache.log(),
+        },
         "targets": {"hnsw_recall@10": TARGET_RECALL, "hit@5_at_1e5": TARGET_HIT5},
         "synthesis": {
             "copies_of": "real distractor chunks (laws, CMRC), never the bundled corpus",
@@ -120,39 +175,56 @@ def run(
         },
         "sizes": [],
         "gazetteer": {
-            "chunks": len(pool.corpus) + len(pool.distractors),
+            "chunks": len(real_texts),
+            "places": len(places),
             "s": gazetteer_s,
             "note": "rag.retrieve.gazetteer POS-tags every chunk on the first document-facts question; computed "
-            "once here from the real chunks and given to every retriever (copies add no place names)",
+            "once here from the real chunks and given to every retriever (copies add no place names); the "
+            "corpus-only row uses the bundled corpus's own",
         },
     }
     baseline = synthesise(pool, len(pool.corpus), seed)
     flat = scale_faiss.build(baseline.vectors, "flat")
     bm25, _ = scale_hybrid.build_bm25(baseline, real_tokens, disk=False)
-    report["corpus_only"] = scale_hybrid.hybrid_scores(baseline, flat, bm25, precomputed, dev, places)
+    report["corpus_only"] = scale_hybrid.hybrid_scores(
+        baseline, flat, bm25, precomputed, searched["corpus"], corpus_places
+    )
     for size in tqdm(sizes, desc="sizes", unit="size"):
         col = synthesise(pool, size, seed)
         row: dict[str, Any] = {"size": size, **collection_stats(col), "rss_before_mb": round(rss_mb(), 1)}
+        row["load_avg_at_start"] = [round(x, 2) for x in os.getloadavg()]
+        report["sizes"].append(row)  # written after every step: a stopped run keeps what it measured
         if "faiss" in engines:
             measured, indexes, truth = scale_faiss.measure(col, queries, TARGET_RECALL)
             bm25, bm25_cost = scale_hybrid.build_bm25(col, real_tokens)
             row["bm25"] = bm25_cost
             for kind in ("flat", "hnsw"):
                 measured[f"faiss_{kind}"]["hybrid"] = scale_hybrid.hybrid_scores(
-                    col, indexes[kind], bm25, precomputed, dev, places
+                    col, indexes[kind], bm25, precomputed, searched["stores"], places
                 )
             row.update(measured)
             del indexes, bm25
+            _write(out, report)
         else:
             truth = _exact_top(col.vectors, queries, scale_faiss.K)
         if "milvus" in engines:
             if size <= milvus_max:
                 from eval import scale_milvus
 
-                row["milvus_lite"] = scale_milvus.measure(col, queries, truth, TARGET_RECALL, dev, qvec_of)
+                row["milvus_lite"] = scale_milvus.measure(
+                    col, queries, truth, TARGET_RECALL, searched["stores"], qvec_of
+                )
             else:
                 row["milvus_lite"] = {"skipped": f"size above --milvus-max {milvus_max} (see README: extrapolated)"}
-        report["sizes"].append(row)
+            _write(out, report)
+        if "faiss" in engines:  # other efConstruction values last: the slowest builds, recall only
+            for efc in hnsw_compare:
+                if efc != scale_faiss.EF_CONSTRUCTION:
+                    row[f"faiss_hnsw_efc{efc}"], _ = scale_faiss.hnsw_row(
+                        col.vectors, queries, truth, TARGET_RECALL, efc
+                    )
+                    _write(out, report)
+        row["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
         _write(out, report)
         del col
     report["milvus_extrapolated"] = extrapolate(report["sizes"])
@@ -190,8 +262,6 @@ def extrapolate(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _machine() -> dict[str, Any]:
-    import os
-
     import psutil
 
     cpu = ""
@@ -219,7 +289,8 @@ def _write(out: Path, report: dict[str, Any]) -> None:
 def table_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for r in report["sizes"]:
-        for engine in ("faiss_flat", "faiss_hnsw", "milvus_lite"):
+        compared = sorted((k for k in r if k.startswith("faiss_hnsw_efc")), key=lambda k: int(k[14:]))
+        for engine in ("faiss_flat", "faiss_hnsw", *compared, "milvus_lite"):
             m = r.get(engine)
             if not m or "skipped" in m:
                 continue
@@ -237,6 +308,7 @@ def table_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "recall@10": m["recall@10"],
                     "hit@5": h.get("hit@5"),
                     "hit@5_zh": h.get("hit@5_zh"),
+                    "hit@5_en": h.get("hit@5_en"),
                     "hyb_p95_ms": h.get("retrieve_p95_ms"),
                 }
             )
@@ -251,6 +323,7 @@ def print_summary(out: Path, report: dict[str, Any]) -> None:
     e = report["query_embedding"]
     print(
         f"\nquery embedding p50 {e['p50_ms']} ms, p95 {e['p95_ms']} ms; corpus alone hit@5 "
-        f"{report['corpus_only']['hit@5']} (Chinese questions {report['corpus_only']['hit@5_zh']})"
+        f"{report['corpus_only']['hit@5']} (Chinese questions {report['corpus_only']['hit@5_zh']}, "
+        f"English {report['corpus_only']['hit@5_en']})"
     )
     print(f"wrote {out}/scale.json, {out}/scale.md (the table) and {out}/scale-*.png")

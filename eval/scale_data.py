@@ -1,9 +1,8 @@
 """The chunks of the scale test: the bundled corpus, real distractors, and perturbed copies of the distractors.
 
-The embedder does a few dozen chunks a second on two cores, so only real text
-is embedded, once: vectors are cached under <cache>/scale keyed on the
-embedder and the chunk's embedded text (and seeded from any cached eval index
-of the same embedder). Sizes above the real pool are synthesised from it
+Only real text is embedded, once: vectors are cached under <cache>/scale keyed
+on the embedder and the chunk's embedded text (and seeded from any cached eval
+index of the same embedder); each embedding session is logged with its time. Sizes above the real pool are synthesised from it
 (`synthesise`): every extra chunk is a copy of a real distractor whose vector
 gets Gaussian noise and is renormalised, and whose text gets a copy marker.
 """
@@ -12,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -83,6 +84,27 @@ class VectorCache:
         tmp.rename(self.folder / f"shard-{name}.npz")
         self.vecs.update(zip(keys, vectors, strict=True))
 
+    def _log(self, kind: str, n: int, chars: int, seconds: float) -> None:
+        """One line per embedding session in <folder>/embedded.jsonl: how long embedding took here."""
+        if not n:
+            return
+        entry = {
+            "when": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            "kind": kind,
+            "texts": n,
+            "chars": chars,
+            "s": round(seconds, 1),
+            "per_s": round(n / seconds, 1) if seconds else None,
+            "load_avg": [round(x, 2) for x in os.getloadavg()],
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / "embedded.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def log(self) -> list[dict]:
+        path = self.folder / "embedded.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+
     def seed_from_indexes(self, roots: list[Path]) -> int:
         """Take the vectors of already-built indexes of this embedder (their chunks' embedded text is the key)."""
         added = 0
@@ -116,9 +138,14 @@ class VectorCache:
         todo = list(dict.fromkeys(k for k in keys if k not in self.vecs))
         if todo:
             text_of = dict(zip(keys, texts, strict=True))
-            for i in tqdm(range(0, len(todo), SHARD), desc=progress, unit=f"x{SHARD}"):
-                part = sorted(todo[i : i + SHARD], key=lambda k: len(text_of[k]))  # like lengths: less padding
-                self._write(part, embed([text_of[k] for k in part]))
+            t0, done = time.perf_counter(), 0
+            try:
+                for i in tqdm(range(0, len(todo), SHARD), desc=progress, unit=f"x{SHARD}"):
+                    part = sorted(todo[i : i + SHARD], key=lambda k: len(text_of[k]))  # like lengths: less padding
+                    self._write(part, embed([text_of[k] for k in part]))
+                    done += len(part)
+            finally:
+                self._log(kind, done, sum(len(text_of[k]) for k in todo[:done]), time.perf_counter() - t0)
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([self.vecs[k] for k in keys]).astype(np.float32)

@@ -1,9 +1,10 @@
-"""FAISS at scale: exact (IndexFlatIP) and HNSW (IndexHNSWFlat), as index/dense.py builds them, plus the
+"""FAISS at scale: exact (IndexFlatIP) and HNSW (IndexHNSWFlat) with index/dense.py's parameters, plus the
 product's BM25 and hybrid retriever over the same chunks.
 
 Ground truth for recall@10 is the flat index's own top 10 (exact inner product).
 HNSW is searched at several efSearch values; the report picks the smallest one
 whose recall@10 reaches the target, so its p95 is the latency at that recall.
+Other efConstruction values can be built alongside for comparison (`hnsw_row`, recall only).
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ from tqdm import tqdm
 
 from eval.scale_data import Collection
 from eval.scale_measure import measured, one_thread, pct, size_mb, timed_ms
+from index.dense import EF_CONSTRUCTION, HNSW_M
+from index.dense import EF_SEARCH as PRODUCT_EF_SEARCH
 
-HNSW_M = 32  # as index/dense.py
-EF_CONSTRUCTION = 40  # FAISS's default, as index/dense.py leaves it
-EF_SEARCH = (16, 32, 64, 128, 256)
+EF_SEARCH = (16, 32, 64, 128, 256, 512)  # the sweep (eval/scale_milvus.py sweeps the same values)
 K = 10
 
 
-def build(vectors: np.ndarray, kind: str) -> faiss.Index:
+def build(vectors: np.ndarray, kind: str, ef_construction: int = EF_CONSTRUCTION) -> faiss.Index:
+    """As index/dense.build_faiss (same M, efConstruction unless given), added in batches with progress."""
     dim = vectors.shape[1]
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = EF_CONSTRUCTION
+        index.hnsw.efConstruction = ef_construction
+        index.hnsw.efSearch = PRODUCT_EF_SEARCH
     else:
         index = faiss.IndexFlatIP(dim)
     add_batch = 50_000
@@ -88,7 +91,6 @@ def measure(
     """Flat and HNSW rows of the report (build, memory, disk, latency, recall); also the indexes and the
     exact top 10 of every query (the ground truth)."""
     out: dict[str, Any] = {}
-    indexes: dict[str, faiss.Index] = {}
     with measured() as step:
         flat = build(col.vectors, "flat")
     truth, ms = latencies(flat, queries)
@@ -99,9 +101,16 @@ def measure(
         "query_p95_ms": pct(ms, 95),
         "recall@10": recall_at_k(truth, truth),
     }
-    indexes["flat"] = flat
+    out["faiss_hnsw"], hnsw = hnsw_row(col.vectors, queries, truth, target, EF_CONSTRUCTION)
+    return out, {"flat": flat, "hnsw": hnsw}, truth
+
+
+def hnsw_row(
+    vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray, target: float, ef_construction: int
+) -> tuple[dict[str, Any], faiss.Index]:
+    """One HNSW build and its efSearch sweep; the index is left at the chosen efSearch."""
     with measured() as step:
-        hnsw = build(col.vectors, "hnsw")
+        hnsw = build(vectors, "hnsw", ef_construction)
 
     def search(ef: int) -> tuple[np.ndarray, list[float]]:
         hnsw.hnsw.efSearch = ef
@@ -109,14 +118,15 @@ def measure(
 
     sweep, chosen = ef_sweep(search, truth, target)
     hnsw.hnsw.efSearch = chosen["efSearch"]
-    out["faiss_hnsw"] = {
+    at_default = next((s for s in sweep if s["efSearch"] == PRODUCT_EF_SEARCH), None)
+    return {
         **step.as_dict("build"),
         "disk_mb": index_disk_mb(hnsw),
         "M": HNSW_M,
-        "efConstruction": EF_CONSTRUCTION,
+        "efConstruction": ef_construction,
         **chosen,
         "meets_target": chosen["recall@10"] >= target,
+        "product_efSearch": PRODUCT_EF_SEARCH,
+        "recall@10_at_product_efSearch": at_default["recall@10"] if at_default else None,
         "sweep": sweep,
-    }
-    indexes["hnsw"] = hnsw
-    return out, indexes, truth
+    }, hnsw

@@ -3,8 +3,9 @@ scale collection, scored with eval's hit@5 on the dev questions.
 
 Questions are scored as `python -m eval ablate --retrieval-only` scores them:
 answerable ones with evidence, follow-ups left out (they need the LLM's rewrite),
-searched as written. Query vectors come precomputed, so the latency here is
-retrieval alone; embedding a question is reported apart.
+and searched as the pipeline searches them (eval/scale_queries.py: English ones
+translated by the LLM beforehand). Query vectors come precomputed, so the
+latency here is retrieval alone; embedding a question is reported apart.
 """
 
 from __future__ import annotations
@@ -110,15 +111,17 @@ def scored_questions(questions: list[Question]) -> list[Question]:
 
 
 def hit_summary(asked: list[Question], ranks: list[int | None], ms: list[float]) -> dict[str, Any]:
-    """hit@5 over all scored questions and over the Chinese ones: English questions are searched as written
-    here, while the pipeline first translates them with the LLM."""
+    """hit@5 over all scored questions, the Chinese ones and the English ones (by the dataset's `lang`)."""
     zh = [k for q, k in zip(asked, ranks, strict=True) if q.lang.startswith("zh")]
+    en = [k for q, k in zip(asked, ranks, strict=True) if q.lang == "en"]
     return {
         "hit@5": mean([0 < (k or 0) <= 5 for k in ranks]),
         "hit@1": mean([k == 1 for k in ranks]),
         "n_questions": len(ranks),
         "hit@5_zh": mean([0 < (k or 0) <= 5 for k in zh]),
         "n_zh": len(zh),
+        "hit@5_en": mean([0 < (k or 0) <= 5 for k in en]),
+        "n_en": len(en),
         "retrieve_p50_ms": pct(ms, 50),
         "retrieve_p95_ms": pct(ms, 95),
     }

@@ -56,11 +56,20 @@ def cost_plot(path: Path, report: dict[str, Any]) -> Path:
 def recall_plot(path: Path, report: dict[str, Any]) -> Path:
     """FAISS HNSW recall@10 against p95 latency over efSearch, one line per size."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for r in report["sizes"]:
-        sweep = (r.get("faiss_hnsw") or {}).get("sweep") or []
-        if sweep:
+    for i, r in enumerate(report["sizes"]):
+        builds = [k for k in r if k == "faiss_hnsw" or k.startswith("faiss_hnsw_efc")]
+        for key in builds:
+            m = r.get(key) or {}
+            sweep = m.get("sweep") or []
+            if not sweep:
+                continue
             ax.plot(
-                [s["query_p95_ms"] for s in sweep], [s["recall@10"] for s in sweep], marker="o", label=f"{r['size']:,}"
+                [s["query_p95_ms"] for s in sweep],
+                [s["recall@10"] for s in sweep],
+                marker="o",
+                color=f"C{i}",
+                ls="-" if key == "faiss_hnsw" else "--",
+                label=f"{r['size']:,}, efConstruction {m.get('efConstruction')}",
             )
             for s in sweep:
                 ax.annotate(str(s["efSearch"]), (s["query_p95_ms"], s["recall@10"]), fontsize=7)
@@ -70,7 +79,7 @@ def recall_plot(path: Path, report: dict[str, Any]) -> Path:
     ax.set_ylabel("recall@10 vs exact")
     ax.set_title("FAISS HNSW (M=32): recall against latency; labels are efSearch", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(title="chunks", fontsize=8)
+    ax.legend(title="chunks", fontsize=7)
     return save_figure(fig, path, dpi=110)
 
 

@@ -6,6 +6,9 @@ import faiss
 import numpy as np
 
 INDEX_TYPES = ("flat", "hnsw")
+HNSW_M = 32  # neighbours per node
+EF_CONSTRUCTION = 40  # FAISS's default (eval scale measures recall against it)
+EF_SEARCH = 128
 
 
 def build_faiss(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
@@ -13,8 +16,9 @@ def build_faiss(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
         raise ValueError(f"unknown index type {kind!r}; choose one of {INDEX_TYPES}")
     dim = vectors.shape[1]
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = 128
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = EF_CONSTRUCTION
+        index.hnsw.efSearch = EF_SEARCH
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):

@@ -302,6 +302,17 @@ def load_generator(
         return _CACHE[key]
 
 
+def unload_generator(generator: Generator) -> None:
+    """Free a local model: out of load_generator's cache, its llama.cpp memory released. Whoever still holds
+    the object must not use it again (eval scale frees the LLM before building its largest indexes)."""
+    with _CACHE_LOCK:
+        for key in [k for k, g in _CACHE.items() if g is generator]:
+            del _CACHE[key]
+    llm = getattr(generator, "_llm", None)
+    if llm is not None:
+        llm.close()
+
+
 _REMOTE: dict[tuple, Generator] = {}
 
 

@@ -38,7 +38,7 @@ from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_message
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
-from rag.rewrite import needs_rewrite, rewrite, romanized_places, substitute, translate_to_chinese
+from rag.rewrite import needs_rewrite, rewrite, substitute, to_search_query
 from rag.scope import describe
 from rag.script import detect_lang, to_script
 from rag.select import ContextPassage, best_covering, select_context
@@ -178,10 +178,9 @@ class Pipeline:
             )
             standalone = standalone[: self.settings.max_question_chars]  # an earlier turn may be a whole page
             yield Event("rewrite", standalone)
-        search_query = standalone
-        if detect_lang(standalone) == "en":  # an English question, or a follow-up to one: searched in Chinese
-            named = romanized_places(standalone, self.retriever.place_counts())
-            search_query = translate_to_chinese(named, self.generator)
+        # an English question, or a follow-up to one, is searched in Chinese (eval scale searches the same way)
+        search_query = to_search_query(standalone, self.retriever.place_counts, lambda: self.generator)
+        if search_query != standalone:
             yield Event("translation", search_query)
         short = self.retriever.search(search_query, self._short_list(self.settings.top_k), scope=scope)
         passages = self.reranker.rerank(search_query, short)[: self.settings.top_k]

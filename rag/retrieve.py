@@ -193,8 +193,7 @@ class Retriever:
     def place_counts(self) -> dict[str, int]:
         """How often each place is mentioned: 临沂 (a city here) beats 临邑 for an English "Linyi"."""
         if self._counts is None:
-            text = to_simplified("\n".join(c.text for c in self.index.chunks))
-            self._counts = {name: text.count(name) for name in self.places()}
+            self._counts = place_mentions((c.text for c in self.index.chunks), self.places())
         return self._counts
 
     def _scores(self, query: str, scope: Scope | None = None) -> Signals:
@@ -260,6 +259,12 @@ def gazetteer(texts: Iterable[str]) -> frozenset[str]:
             if 2 <= len(word) <= 4 and (flag == "ns" or (len(word) >= 3 and word[-1] in "省市县区")):
                 names.add(word)
     return frozenset(n for n in names if n not in NOT_PLACES and not _common_word(n))
+
+
+def place_mentions(texts: Iterable[str], places: Iterable[str]) -> dict[str, int]:
+    """{place: mentions in the texts}: which of two homophones an English question means (临沂 over 临邑)."""
+    text = to_simplified("\n".join(texts))
+    return {name: text.count(name) for name in places}
 
 
 def _common_word(name: str) -> bool:

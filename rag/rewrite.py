@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from rag.generate import Generator
 from rag.numerals import with_digits
@@ -118,6 +118,17 @@ def is_standalone_question(text: str, question: str, history: list[tuple[str, st
 def romanized_places(question: str, places: Iterable[str] | Mapping[str, int]) -> str:
     """Pingyi County → 平邑 County: English questions are searched with the corpus's own place names."""
     return replace_romanized(question, pinyin_table(places))
+
+
+def to_search_query(
+    question: str, place_counts: Callable[[], Mapping[str, int]], generator: Callable[[], Generator]
+) -> str:
+    """What retrieval searches for a standalone question: a Chinese one as written; an English one with the
+    corpus's place names put back (`romanized_places`, with `place_counts()` mentions) and translated by the LLM
+    (`translate_to_chinese`). Both arguments are called only for an English question (no LLM load otherwise)."""
+    if detect_lang(question) != "en":
+        return question
+    return translate_to_chinese(romanized_places(question, place_counts()), generator())
 
 
 def translate_to_chinese(question: str, generator: Generator) -> str:

@@ -1,5 +1,6 @@
-"""`python -m eval scale` at a tiny size: the report's fields, exact search as its own ground truth, and
-the synthesis of larger sizes (copies, markers, noise)."""
+"""`python -m eval scale` at a tiny size: the report's fields, exact search as its own ground truth, the
+synthesis of larger sizes (copies, markers, noise), and the search queries: the pipeline's own step, the
+real LLM's translations cached on disk by model and prompt."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def test_scale_command_at_a_tiny_size(tmp_path):
     no_bench = tmp_path / "no-benchmarks"  # no CMRC: its 848 paragraphs would be embedded on a cold cache
     no_bench.mkdir()
     argv = ["scale", "--out", str(out), "--sizes", "1000", "--laws", "32", "--benchmarks", str(no_bench)]
+    argv += ["--hnsw-compare", "16"]
     assert main(argv) == 0
     report = json.loads((out / "scale.json").read_text())
     assert {"machine", "embedder", "query_embedding", "pool", "targets", "corpus_only", "sizes"} <= set(report)
@@ -79,6 +81,63 @@ def test_scale_command_at_a_tiny_size(tmp_path):
         assert 0.0 <= m["recall@10"] <= 1.0
         assert 0.0 <= m["hybrid"]["hit@5"] <= 1.0 and m["hybrid"]["n_questions"] > m["hybrid"]["n_zh"] > 0
     assert hnsw["efSearch"] in [s["efSearch"] for s in hnsw["sweep"]]
+    from index.dense import EF_CONSTRUCTION, EF_SEARCH, HNSW_M
+
+    assert (hnsw["M"], hnsw["efConstruction"], hnsw["product_efSearch"]) == (HNSW_M, EF_CONSTRUCTION, EF_SEARCH)
+    assert row["faiss_hnsw_efc16"]["efConstruction"] == 16 and "hybrid" not in row["faiss_hnsw_efc16"]
+    for m in (flat, hnsw, milvus, report["corpus_only"]):  # English questions are searched translated
+        h = m.get("hybrid", m)
+        assert h["n_zh"] + h["n_en"] == h["n_questions"] and 0.0 <= h["hit@5_en"] <= 1.0
+    searched = report["search_queries"]
+    assert searched["translated"]["stores"] > 0 and searched["llm"].endswith(".gguf")
+    assert report["pool"]["laws_chunks"] == 32
     assert report["query_embedding"]["p50_ms"] > 0
     for name in ("scale-cost.png", "scale-recall.png", "scale-hit5.png"):
         assert (out / name).stat().st_size > 0
+
+
+def test_eval_scale_searches_what_the_pipeline_searches(pipeline, tmp_path):
+    """The pipeline's translation event and eval scale's search query come from one function: equal, for the
+    same index and model; a Chinese question is searched as written without touching places or the LLM."""
+    from eval.dataset import Question
+    from eval.scale_queries import CachedGenerator, search_queries
+    from rag.rewrite import to_search_query
+
+    def untouched():
+        raise AssertionError("a Chinese question needs neither place names nor the LLM")
+
+    assert to_search_query("寿光市2025年的GDP目标是多少？", untouched, untouched) == "寿光市2025年的GDP目标是多少？"
+    english = "What is Shouguang's 2025 GDP target?"
+    events = pipeline.stream(english)
+    shown = next(e.data for e in events if e.kind == "translation")
+    events.close()
+    llm = CachedGenerator(tmp_path / "translations.json", pipeline.settings)
+    q = Question(id="q1", question=english, lang="en", type="fact")
+    assert search_queries([q], pipeline.retriever.place_counts(), llm) == {"q1": shown} and "寿光" in shown
+
+
+def test_translation_cache_is_keyed_on_model_and_prompt(tmp_path):
+    """A second run reads the real LLM's reply from disk without loading it; another model's key differs."""
+    from eval.scale_queries import CachedGenerator, reply_key
+    from rag.config import Settings
+    from rag.prompt import translate_messages
+    from rag.rewrite import translate_to_chinese
+
+    settings = Settings(n_ctx=1024)  # a model instance of its own: closing it leaves the session's one alone
+    path = tmp_path / "translations.json"
+    first = CachedGenerator(path, settings)
+    out = translate_to_chinese("What is Shouguang's 2025 GDP target?", first)
+    assert first.misses == 1 and first.loaded and "寿光" in out
+    first.close()
+    assert not first.loaded
+    again = CachedGenerator(path, settings)
+    assert translate_to_chinese("What is Shouguang's 2025 GDP target?", again) == out
+    assert (again.hits, again.misses, again.loaded) == (1, 0, False)
+    messages = translate_messages("What is Shouguang's 2025 GDP target?")
+    (entry,) = json.loads(path.read_text()).values()
+    assert entry["model"] == first.name and entry["messages"] == messages
+    assert reply_key(first.name, messages, 80) in json.loads(path.read_text())
+    assert reply_key("other.gguf", messages, 80) != reply_key(first.name, messages, 80)
+    assert reply_key(first.name, translate_messages("What is Qingzhou's target?"), 80) != reply_key(
+        first.name, messages, 80
+    )
