@@ -231,16 +231,20 @@ def cmd_floor(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from eval import replay
+    from index import store
 
     run = Path(args.run)
-    tables, release = {}, {}
+    tables, release, indexes = {}, {}, {}
     for path in args.dataset or RUN_DATASETS:
         name = Path(path).stem
         folder = run / name if (run / name / "trace.jsonl").exists() else run
         meta = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("meta", {})
         index_dir = Path(args.index or meta["index"])
-        tables[f"{name} · {args.split}"] = replay.replay(folder, path, index_dir, args.split)
-        release[f"{name} · {args.split}"] = replay.release_consistency(folder, path, index_dir, args.split)
+        if index_dir not in indexes:  # both datasets of a run usually share one index: read it once
+            indexes[index_dir] = store.load(index_dir, verify=False)
+        stored = replay.load_run(folder, path, indexes[index_dir], args.split)
+        tables[f"{name} · {args.split}"] = replay.replay(stored)
+        release[f"{name} · {args.split}"] = replay.release_consistency(stored)
     print(replay.write(Path(args.out), tables))
     (Path(args.out) / "release.json").write_text(json.dumps(release, ensure_ascii=False, indent=1), encoding="utf-8")
     for name, r in release.items():

@@ -10,12 +10,13 @@ before or during generation (coverage refusal, re-asks) need real runs.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from eval.dataset import load_dataset
+from eval.dataset import Question, load_dataset
 from eval.report import bar_plot, console_table, md_table
 from eval.score import score
 from index import store
@@ -60,51 +61,61 @@ def regrounded(
     }
 
 
-def replay(run_dir: Path, dataset: str, index_dir: Path, split: str = "test") -> dict[str, dict[str, Any]]:
-    """{variant: summary of `split`} for the run's answers re-grounded with each rule off, and with all on."""
+@dataclass
+class StoredRun:
+    """A run's stored replies for one dataset and split, with the passages each was shown, read once."""
+
+    questions: list[Question]
+    answers: dict[str, dict[str, Any]]
+    traces: dict[str, dict[str, Any]]
+    contexts: dict[str, list[ContextPassage]]
+
+
+def load_run(run_dir: Path, dataset: str, index: store.HybridIndex, split: str = "test") -> StoredRun:
     questions = [q for q in load_dataset(dataset) if split == "all" or q.split == split]
     wanted = {q.id for q in questions}
     answers = {r["id"]: r for r in map(json.loads, (run_dir / "answers.jsonl").open(encoding="utf-8"))}
     traces = {t["id"]: t for t in map(json.loads, (run_dir / "trace.jsonl").open(encoding="utf-8"))}
-    index = store.load(index_dir, verify=False)
     by_id = {c.id: i for i, c in enumerate(index.chunks)}
     contexts = {qid: _context(traces[qid], index, by_id) for qid in wanted if qid in traces}
+    return StoredRun(questions, {q: a for q, a in answers.items() if q in wanted}, traces, contexts)
+
+
+def replay(run: StoredRun) -> dict[str, dict[str, Any]]:
+    """{variant: summary} for the run's answers re-grounded with each rule off, and with all on."""
     out: dict[str, dict[str, Any]] = {}
     for variant in tqdm(["all rules", *(f"without {r}" for r in RULES)], desc="replaying", unit="variant"):
         skip = frozenset() if variant == "all rules" else frozenset({variant.removeprefix("without ")})
         redone = {
-            qid: regrounded(answers[qid], traces[qid], contexts[qid], skip) if qid in contexts else answers[qid]
-            for qid in answers
-            if qid in wanted
+            qid: regrounded(answer, run.traces[qid], run.contexts[qid], skip) if qid in run.contexts else answer
+            for qid, answer in run.answers.items()
         }
-        _, summary = score(questions, redone)
+        _, summary = score(run.questions, redone)
         out[variant] = summary
     return out
 
 
-def release_consistency(run_dir: Path, dataset: str, index_dir: Path, split: str = "test") -> dict[str, Any]:
+def release_consistency(run: StoredRun) -> dict[str, Any]:
     """Sentence-by-sentence release replayed on the stored replies, fed two characters at a time as tokens
     arrive: the final answer must equal `ground`'s (the text shown early is a prefix of it)."""
     from rag.release import Release
 
-    wanted = {q.id for q in load_dataset(dataset) if split == "all" or q.split == split}
-    traces = [t for t in map(json.loads, (run_dir / "trace.jsonl").open(encoding="utf-8")) if t["id"] in wanted]
-    index = store.load(index_dir, verify=False)
-    by_id = {c.id: i for i, c in enumerate(index.chunks)}
     replies = mismatched = 0
     shares: list[float] = []
-    for t in traces:
-        if "raw" not in t or not t.get("context"):
+    for qid, context in run.contexts.items():
+        t = run.traces[qid]
+        if "raw" not in t or not context:
             continue
-        context, raw = _context(t, index, by_id), t["raw"]
+        raw = t["raw"]
         release = Release(context, t["lang"], t["checked_question"])
         first = next((end for end in range(2, len(raw) + 2, 2) if release.feed(raw[:end])), None)
         release.feed(raw)
         whole = ground(raw, context, t["lang"], t["checked_question"])
-        g, rest = release.finish(ground(raw, context, t["lang"], t["checked_question"]))
+        expected = whole.answer if whole.refused else whole.answer.lstrip()
+        g, rest = release.finish(replace(whole, checks=list(whole.checks)))  # finish may rewrite its grounding
         final = g.answer if g.refused else release.shown + rest
         replies += 1
-        mismatched += final != (whole.answer if whole.refused else whole.answer.lstrip()) or g.refused != whole.refused
+        mismatched += final != expected or g.refused != whole.refused
         if first is not None:
             shares.append(min(first, len(raw)) / len(raw))
     shares.sort()
