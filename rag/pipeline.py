@@ -234,8 +234,9 @@ class Pipeline:
                         piece = release.feed(raw)
                         if piece:  # checked sentences go out while the model writes the next ones
                             first_token_ms = first_token_ms or (time.perf_counter() - t0) * 1000
-                            shown += to_script(piece, lang)
-                            yield Event("token", to_script(piece, lang))
+                            piece = to_script(piece, lang)
+                            shown += piece
+                            yield Event("token", piece)
                 if attempt or release.shown:  # what was shown is never asked again
                     break
                 # Nothing has been shown yet, so one more try is invisible to the user.
