@@ -28,7 +28,6 @@ from eval.scale_data import COPY_MARK, SIGMA, VectorCache, scale_cache, synthesi
 from eval.scale_measure import one_thread, rss_mb
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-DEFAULT_LAWS: int | None = None  # law chunks embedded for real: all of corpus-large (--laws N: a seeded sample)
 HNSW_COMPARE: tuple[int, ...] = (128,)  # efConstruction values also built (recall only), beside the product's
 TARGET_RECALL = 0.95
 TARGET_HIT5 = 0.90

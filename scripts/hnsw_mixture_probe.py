@@ -31,6 +31,7 @@ def main() -> None:
     from eval.scale import RECALL_QUERIES, embed_queries, query_set
     from eval.scale_data import real_pool
     from eval.scale_faiss import EF_SEARCH, build, latencies, recall_at_k
+    from eval.scale_measure import pct
     from index.dense import EF_CONSTRUCTION, HNSW_M
     from index.embed import load_embedder
     from rag.config import Settings
@@ -64,13 +65,12 @@ def main() -> None:
         hnsw.hnsw.efSearch = ef
         found, ms = latencies(hnsw, queries)
         sweep.append({"efSearch": ef, "recall@10": recall_at_k(found, truth),
-                      "query_p50_ms": round(float(np.percentile(ms, 50)), 3),
-                      "query_p95_ms": round(float(np.percentile(ms, 95)), 3)})  # fmt: skip
+                      "query_p50_ms": pct(ms, 50), "query_p95_ms": pct(ms, 95)})  # fmt: skip
         print(sweep[-1])
     report = {
         "size": args.size, "real_vectors": len(real), "mixtures": m, "queries": len(queries),
         "hnsw": {"M": HNSW_M, "efConstruction": EF_CONSTRUCTION, "build_s": build_s, "sweep": sweep},
-        "flat_query_p95_ms": round(float(np.percentile(flat_ms, 95)), 3),
+        "flat_query_p95_ms": pct(flat_ms, 95),
         "when": time.strftime("%Y-%m-%d %H:%M"),
     }  # fmt: skip
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
