@@ -254,3 +254,52 @@ def test_recite_credits_a_passage_with_its_header():
     assert not ground(answer, ctx, "zh-Hans").refused
     # without the title's figure, the passage sharing more words takes the citation
     assert recite("开展苗木行动，扶持家庭农场，培育合作社[1]。", ctx) == "开展苗木行动，扶持家庭农场，培育合作社[2]。"
+
+
+def _doc_ctx(*docs: tuple[str, str, str]) -> list[ContextPassage]:
+    """Passages as (text, document title, document place)."""
+    out = []
+    for n, (text, title, place) in enumerate(docs, 1):
+        chunk = Chunk(f"d{n}:1", f"d{n}.txt", text, "", 0, len(text), title)
+        out.append(ContextPassage(n, Passage(chunk, n, 1.0, meta=DocMeta(title=title, place=place)), [text]))
+    return out
+
+
+def test_an_english_claim_names_only_places_its_cited_passage_holds():
+    """An English answer's pinyin place names are read back against the Chinese of the passages its claims
+    cite; a place only in the question, or only in another passage, is not support."""
+    from rag.places import known_places, pinyin_table
+
+    ctx = _doc_ctx(
+        ("松阳县茶园面积达到15万亩。", "茶产业发展报告", ""),
+        ("遂昌县建成茶叶市场2个。", "遂昌县年度报告", "遂昌县"),
+    )
+    table = pinyin_table(known_places(["松阳县和遂昌县都属丽水市。松阳县、遂昌县"]))
+    q = "How large are Songyang's tea gardens?"
+    assert not ground("Songyang County has 150,000 mu of tea gardens [1].", ctx, "en", q, places=table).refused
+    wrong = ground("Suichang County has 150,000 mu of tea gardens [1].", ctx, "en", q, places=table)
+    assert wrong.refused and "Suichang" in wrong.reason
+    # without the gazetteer, the administrative noun still marks the name
+    assert ground("Suichang County has 150,000 mu of tea gardens [1].", ctx, "en", q).refused
+    # a place not in any passage, named without a noun, is caught through the gazetteer only
+    assert ground("Lishui has 150,000 mu of tea gardens [1].", ctx, "en", q, places=table).refused
+    # the document's own place supports naming it, although its text does not
+    assert not ground(
+        "Suichang has 2 tea markets [2].", _doc_ctx(("全县建成茶叶市场2个。", "年度报告", "遂昌县")), "en"
+    ).refused
+    # one unsupported sentence goes, the supported one stands
+    two = ground("Songyang has 150,000 mu [1]. Suichang has 150,000 mu too [1].", ctx, "en", q, places=table)
+    assert not two.refused and two.answer == "Songyang has 150,000 mu [1]."
+    # switched off (ablation)
+    off = ground("Suichang County has 150,000 mu of tea gardens [1].", ctx, "en", q, frozenset({"claim_places"}), table)
+    assert not off.refused
+
+
+def test_the_place_check_does_not_fire_on_ordinary_english_or_chinese_answers():
+    from rag.places import known_places, pinyin_table
+
+    ctx = _doc_ctx(("示范县建设坚持试点先行，新区实行统一管理。", "某省办法", "某省"))
+    table = pinyin_table(known_places(["松阳县和遂昌县都属丽水市。"]))
+    answer = "The Pilot County and the New District follow Climate Change rules of the Women's Federation [1]."
+    assert not ground(answer, ctx, "en", "What do the rules say?", places=table).refused
+    assert not ground("示范县坚持试点先行[1]。", ctx, "zh-Hans", "示范县怎么建设？", places=table).refused
