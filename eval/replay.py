@@ -22,7 +22,6 @@ from eval.score import score
 from index import store
 from rag.cite import REFUSAL, RULES, ground
 from rag.pipeline import build_citations
-from rag.places import known_places, pinyin_table
 from rag.script import to_script
 from rag.select import ContextPassage
 from rag.types import Passage
@@ -45,13 +44,12 @@ def regrounded(
     trace: dict[str, Any],
     context: list[ContextPassage],
     skip: frozenset[str],
-    places: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The answer record as the pipeline would have written it with the rules in `skip` switched off."""
     if "raw" not in trace or not context:  # refused before generation (or an error): no reply to check
         return record
     lang = trace["lang"]
-    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip, places=places)
+    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip)
     text = g.answer if g.refused else to_script(g.answer, lang)
     citations = [] if g.refused else [c.model_dump() for c in build_citations(text, context)]
     return {
@@ -71,7 +69,6 @@ class StoredRun:
     answers: dict[str, dict[str, Any]]
     traces: dict[str, dict[str, Any]]
     contexts: dict[str, list[ContextPassage]]
-    places: dict[str, str]  # the index's place names in pinyin, as the pipeline's checks read them
 
 
 def load_run(run_dir: Path, dataset: str, index: store.HybridIndex, split: str = "test") -> StoredRun:
@@ -81,8 +78,7 @@ def load_run(run_dir: Path, dataset: str, index: store.HybridIndex, split: str =
     traces = {t["id"]: t for t in map(json.loads, (run_dir / "trace.jsonl").open(encoding="utf-8"))}
     by_id = {c.id: i for i, c in enumerate(index.chunks)}
     contexts = {qid: _context(traces[qid], index, by_id) for qid in wanted if qid in traces}
-    places = pinyin_table(known_places([c.text for c in index.chunks]))
-    return StoredRun(questions, {q: a for q, a in answers.items() if q in wanted}, traces, contexts, places)
+    return StoredRun(questions, {q: a for q, a in answers.items() if q in wanted}, traces, contexts)
 
 
 def replay(run: StoredRun) -> dict[str, dict[str, Any]]:
@@ -91,9 +87,7 @@ def replay(run: StoredRun) -> dict[str, dict[str, Any]]:
     for variant in tqdm(["all rules", *(f"without {r}" for r in RULES)], desc="replaying", unit="variant"):
         skip = frozenset() if variant == "all rules" else frozenset({variant.removeprefix("without ")})
         redone = {
-            qid: regrounded(answer, run.traces[qid], run.contexts[qid], skip, run.places)
-            if qid in run.contexts
-            else answer
+            qid: regrounded(answer, run.traces[qid], run.contexts[qid], skip) if qid in run.contexts else answer
             for qid, answer in run.answers.items()
         }
         _, summary = score(run.questions, redone)
@@ -113,10 +107,10 @@ def release_consistency(run: StoredRun) -> dict[str, Any]:
         if "raw" not in t or not context:
             continue
         raw = t["raw"]
-        release = Release(context, t["lang"], t["checked_question"], run.places)
+        release = Release(context, t["lang"], t["checked_question"])
         first = next((end for end in range(2, len(raw) + 2, 2) if release.feed(raw[:end])), None)
         release.feed(raw)
-        whole = ground(raw, context, t["lang"], t["checked_question"], places=run.places)
+        whole = ground(raw, context, t["lang"], t["checked_question"])
         expected = whole.answer if whole.refused else whole.answer.lstrip()
         g, rest = release.finish(replace(whole, checks=list(whole.checks)))  # finish may rewrite its grounding
         final = g.answer if g.refused else release.shown + rest

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -17,7 +16,6 @@ from functools import cached_property
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import with_digits
-from rag.places import english_place_names, spelled_in
 from rag.question import is_list_question, question_terms
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
@@ -435,14 +433,11 @@ _CLAIM_END = re.compile(r"(?<=[\]】］])(?!\s*[\[【［])")  # after a run of c
 
 @dataclass
 class Reply:
-    """What a check reads: the answer (form repaired), the passages shown, what was asked, and the index's
-    place names in pinyin (`places.pinyin_table`), by which an English answer's places are recognised."""
+    """What a check reads: the answer (form repaired), the passages shown and what was asked."""
 
     text: str
     context: list[ContextPassage]
     question: str
-    places: Mapping[str, str] = field(default_factory=dict)
-    skip: frozenset[str] = frozenset()
 
     @cached_property
     def sources(self) -> str:
@@ -451,41 +446,27 @@ class Reply:
 
     @cached_property
     def unsupported_by_sentence(self) -> list[list[str]]:
-        """For each answer sentence, its figures, and the places it names in pinyin, that the passages its
-        claims cite do not hold (built once for the claim check and for dropping the sentences it fails)."""
+        """For each answer sentence, its figures that the passages its claims cite do not hold (built once for
+        the figure check and for dropping the sentences it fails)."""
         by_n = {c.n: c for c in self.context}
         out = []
         for sentence in answer_sentences(self.text):
             missing = []
             for claim in _CLAIM_END.split(sentence):  # "A[1]，B[2]。" holds two claims
                 cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
-                held = evidence(cited) if cited else self.sources
-                missing += unsupported_numbers(claim, held)
-                if "claim_places" not in self.skip:
-                    where = f"{held}\n{_whose(cited or self.context)}"
-                    missing += [p for p in english_place_names(claim, self.places) if not spelled_in(p, where)]
+                missing += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
             out.append(missing)
         return out
-
-
-def _whose(context: list[ContextPassage]) -> str:
-    """The documents the passages come from: whole title, place and issuer. A passage of 衢州's reply
-    supports naming 衢州, even where its text says only 全市 and the shown title is cut short."""
-    metas = [c.passage.meta for c in context]
-    return "\n".join(
-        f"{c.passage.chunk.title} {m.title} {m.place} {m.issuer}" if m else c.passage.chunk.title
-        for c, m in zip(context, metas, strict=True)
-    )
 
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
 # serves a class of answers, named in its docstring, and has a test on text that is not from the corpus.
 def _check_figures(r: Reply) -> str:
-    """Every figure of a claim, and every place an English claim names in pinyin, is in the passages that
-    claim cites (not merely in the question, nor in another passage). A claim ends at its citations; one
-    citing nothing is held to its sentence's citations, and a sentence citing nothing to all passages shown."""
+    """Every figure of a claim is in the passages that claim cites (not merely in the question, nor in
+    another passage). A claim ends at its citations; one citing nothing is held to its sentence's
+    citations, and a sentence citing nothing to all passages shown."""
     missing = [m for ms in r.unsupported_by_sentence for m in ms]
-    return f"not in the cited sources: {', '.join(missing)}" if missing else ""
+    return f"figures not in the sources: {', '.join(missing)}" if missing else ""
 
 
 def supported_sentences(r: Reply) -> str:
@@ -503,7 +484,6 @@ RULES = (
     "prune_citations",
     "complete_list",
     "drop_unsupported",
-    "claim_places",
     *(name for name, _ in CHECKS),
 )  # what an ablation may switch off
 
@@ -514,16 +494,13 @@ def ground(
     lang: Lang,
     question: str = "",
     skip: frozenset[str] = frozenset(),
-    places: Mapping[str, str] | None = None,
 ) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal,
     except that sentences with an unsupported figure are dropped when a cited sentence remains (drop_unsupported).
 
     The checks performed are recorded (with the reason of a failure), so an
     evaluation can tell which check refused an answer and how often each fires.
-    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies; `places` is the
-    index's `pinyin_table`, by which English place names are recognised (without it only names followed by
-    an administrative noun are).
+    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies.
     """
     raw = normalize_citations(answer).strip()
     if only_citations(raw) or is_model_refusal(raw):
@@ -532,8 +509,7 @@ def ground(
     checks = [Check("model_refusal", "pass")]
     text = _rewrite(answer, context, lang, question, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
-    places = places or {}
-    reply = Reply(text, context, question, places, skip)
+    reply = Reply(text, context, question)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
@@ -543,7 +519,7 @@ def ground(
             kept = supported_sentences(reply)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
-                text, reply = kept, Reply(kept, context, question, places, skip)
+                text, reply = kept, Reply(kept, context, question)
                 continue
         if why:
             checks.append(Check(name, "fail", why))

@@ -219,10 +219,9 @@ class Pipeline:
             asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
             messages = answer_messages(asked, context, lang)
             checked_question = f"{standalone}\n{search_query}"
-            places = self.retriever.place_pinyin()
             for attempt in range(2):
                 raw, chinese = "", False
-                release = Release(context, lang, checked_question, places)
+                release = Release(context, lang, checked_question)
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
@@ -256,7 +255,7 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(asked + retry, [best], lang)
-            grounded, rest = release.finish(ground(raw, context, lang, checked_question, places=places))
+            grounded, rest = release.finish(ground(raw, context, lang, checked_question))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 
 from rag.metadata import place_stem
 
@@ -93,88 +92,3 @@ def known_places(texts: Iterable[str], min_suffixed_share: float = 0.2) -> dict[
     for text in texts_list:
         mentions.update(pattern.findall(to_simplified(text)))
     return {stem: mentions[stem] for stem, n in suffixed.items() if n >= min_suffixed_share * max(mentions[stem], 1)}
-
-
-# An English answer names a place in pinyin; the check reads it back against the cited passage's Chinese.
-_ADMIN = re.compile(
-    r"((?:\b[A-Z][a-z]+(?:['-][a-z]+)?\s+)+)"
-    r"(?:City|Cities|County|Counties|District|Districts|Province|Provinces|Prefecture|Town|Townships?|Villages?)\b"
-)
-
-
-@lru_cache(maxsize=1)
-def _syllables() -> frozenset[str]:
-    """Every toneless pinyin syllable (ü written v), read from pypinyin's own dictionary."""
-    import unicodedata
-
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    out = set()
-    for readings in pinyin_dict.values():
-        for r in readings.split(","):
-            bare = "".join(ch for ch in unicodedata.normalize("NFD", r.replace("ü", "v")) if ch.isascii())
-            if bare.isalpha():
-                out.add(bare)
-    return frozenset(out)
-
-
-def _spells_pinyin(word: str) -> bool:
-    """Whether `word` is written as pinyin: it splits wholly into syllables (Yishui = yi+shui; County does
-    not), and, as pinyin spelling requires, a syllable starting with a, o or e stands first or after an
-    apostrophe (Xi'an, Dong'e), so English words such as Leading (le+a+ding) or Dean (de+an) are not pinyin."""
-    syl = _syllables()
-    for part in word.lower().replace("-", "'").split("'"):
-        ok = [True] + [False] * len(part)
-        for i in range(1, len(part) + 1):
-            ok[i] = any(
-                ok[j] and part[j:i] in syl and (j == 0 or part[j] not in "aoe") for j in range(max(0, i - 6), i)
-            )
-        if not part or not ok[-1]:
-            return False
-    return True
-
-
-def english_place_names(text: str, table: Mapping[str, str]) -> list[str]:
-    """The places an English text names in pinyin: a capitalised word the index's gazetteer spells
-    (`pinyin_table`), or pinyin words right before an administrative noun (Yishui County, Ju County).
-
-    A capitalised English word that merely happens to split into syllables (Women, Change) is not a place
-    unless an administrative noun follows it; ordinary words before one (New District, Pilot County) do not
-    split into syllables.
-    """
-    names = [word for word, _ in romanized(text, table)]
-    for m in _ADMIN.finditer(text):
-        run = m.group(1).split()
-        while run and _spells_pinyin(run[-1]):  # the pinyin words directly before the noun
-            names.append(run.pop())
-    return list(dict.fromkeys(names))
-
-
-@lru_cache(maxsize=8192)
-def _readings(ch: str) -> frozenset[str]:
-    from pypinyin import Style, pinyin
-
-    return frozenset(r.replace("ü", "v") for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
-
-
-def spelled_in(name: str, text: str) -> bool:
-    """Whether `text` holds the place `name`: written as such, or as Chinese characters whose readings
-    (any of a character's readings, so 单县 reads Shan) spell it; a one-syllable name only right before
-    省/市/县/区/镇/乡/村, since almost any passage holds some character of that reading."""
-    from rag.script import to_simplified
-
-    if re.search(rf"\b{re.escape(name)}\b", text, re.I):
-        return True
-    target = name.lower().replace("-", "").replace("'", "")
-    han = to_simplified(text)
-
-    one = (
-        "'" not in name and "-" not in name and target in _syllables()
-    )  # a one-character name (莒县) must stand before its administrative noun
-
-    def match(i: int, rest: str) -> bool:
-        if not rest:
-            return not one or (i < len(han) and han[i] in "省市县区镇乡村")
-        return i < len(han) and any(rest.startswith(r) and match(i + 1, rest[len(r) :]) for r in _readings(han[i]))
-
-    return any(match(i, target) for i, ch in enumerate(han) if "\u4e00" <= ch <= "\u9fff")

@@ -16,7 +16,6 @@ design case), the shown part stands alone: it passed every check on its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from rag.cite import (
     Check,
@@ -50,11 +49,8 @@ class Release:
     """Feed the reply as it grows (`feed`); it returns the text that may be shown now. `finish` takes the
     whole-answer grounding and returns the final answer and what is left to show."""
 
-    def __init__(
-        self, context: list[ContextPassage], lang: Lang, question: str = "", places: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, context: list[ContextPassage], lang: Lang, question: str = "") -> None:
         self.context = context
-        self.places = places or {}
         self.lang = lang
         self.question = question
         self.valid = {c.n for c in context}
@@ -86,7 +82,7 @@ class Release:
         for seg in complete[self._decided :]:
             self._decided += 1
             seg = prune_citations(recite(seg, self.context), self.context)
-            if not Reply(seg, self.context, self.question, self.places).unsupported_by_sentence[0]:
+            if not Reply(seg, self.context, self.question).unsupported_by_sentence[0]:
                 self._held.append(seg)  # a sentence with an unsupported figure is dropped, as ground drops it
         if not self._held or not (self.shown or any(_has_cited_content(p) for p in self._held)):
             return ""

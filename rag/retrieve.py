@@ -21,7 +21,7 @@ from index.stores import SearchIndex, Signals
 from rag.config import Settings
 from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
-from rag.places import known_places, pinyin_table
+from rag.places import known_places
 from rag.question import NOT_PLACES, asks_document_facts, question_terms, wants_overview
 from rag.scope import allows, row_fields
 from rag.script import to_simplified
@@ -38,7 +38,6 @@ class Retriever:
         self._places: frozenset[str] | None = None
         self._counts: dict[str, int] | None = None
         self._known: dict[str, int] | None = None
-        self._pinyin: dict[str, str] | None = None
         self._special: dict[str, list[int]] = {}  # chunk positions of outlines and document cards
         self._articles: dict[int, list[int]] | None = None  # article number -> chunk positions of that article
 
@@ -190,12 +189,6 @@ class Retriever:
         if self._known is None:
             self._known = known_places([c.text for c in self.index.chunks])
         return self._known
-
-    def place_pinyin(self) -> dict[str, str]:
-        """{toneless pinyin: place} of `known_places`: how the answer checks recognise an English place name."""
-        if self._pinyin is None:
-            self._pinyin = pinyin_table(self.known_places())
-        return self._pinyin
 
     def place_counts(self) -> dict[str, int]:
         """How often each place is mentioned: 临沂 (a city here) beats 临邑 for an English "Linyi"."""

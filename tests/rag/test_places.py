@@ -31,36 +31,3 @@ def test_pinyin_reads_back_to_chinese():
         ("Songyang", "松阳"),
         ("Suichang", "遂昌"),
     ]
-
-
-def test_english_place_names_are_the_gazetteers_and_pinyin_before_an_administrative_noun():
-    from rag.places import english_place_names
-
-    table = pinyin_table(PLACES)
-    text = "Songyang's tea gardens, Jinyun County and Xi'an City grew, as did Ju County."
-    assert english_place_names(text, table) == ["Songyang", "Jinyun", "Xi'an", "Ju"]
-
-
-def test_english_words_are_not_taken_for_places():
-    """Capitalised English words before an administrative noun are not pinyin: those that split into
-    syllables only with a mid-word a/o/e (Leading, Dean, Tea) break pinyin spelling, the rest do not split."""
-    from rag.places import english_place_names
-
-    text = (
-        "The Leading County, a Pilot County, the New District, Tea Town and the Capital City; "
-        "Dean Village; the Women's Federation; Paris; Climate Change; other Chinese cities."
-    )
-    assert english_place_names(text, pinyin_table(PLACES)) == []
-
-
-def test_spelled_in_reads_chinese_characters_by_any_of_their_readings():
-    from rag.places import spelled_in
-
-    assert spelled_in("Songyang", "松阳县茶园面积达到15万亩。")
-    assert spelled_in("Shan", "单县推进改革。")  # 单 read shan, not dan
-    assert spelled_in("Xi'an", "西安的发展")
-    assert spelled_in("Lyon", "The Lyon office")  # written as such
-    assert not spelled_in("Suichang", "松阳县茶园面积达到15万亩。")
-    # a one-syllable name must stand before its administrative noun: 局 alone is not 莒县
-    assert spelled_in("Ju", "莒县发展")
-    assert not spelled_in("Ju", "市农业农村局牵头")
