@@ -16,10 +16,10 @@ from functools import cached_property
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import with_digits
-from rag.question import is_list_question, question_terms
+from rag.question import asked
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
-from rag.types import Chunk
+from rag.types import Asked, Chunk
 
 REFUSAL = {
     "zh-Hans": "资料中没有找到这个问题的答案。",
@@ -269,9 +269,10 @@ def _mentions(term: str, text: str) -> bool:
     return term in text or (len(stem) >= 2 and stem in text)
 
 
-def missing_terms(question: str, sources: str) -> list[str]:
+def missing_terms(question: Asked | str, sources: str) -> list[str]:
+    """The names and years the question is about that the sources never mention."""
     src = with_digits(to_simplified(sources))
-    return [t for t in question_terms(question) if not _mentions(t, src)]
+    return [t for t in asked(question).terms if not _mentions(t, src)]
 
 
 _MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(billion|million)", re.I)
@@ -394,7 +395,7 @@ def _rewrite(
     answer: str,
     context: list[ContextPassage],
     lang: Lang,
-    question: str,
+    question: Asked,
     skip: frozenset[str] = frozenset(),
 ) -> str:
     """Repairs that change form, never content: citation syntax, units in English, citations pointed right,
@@ -406,10 +407,10 @@ def _rewrite(
     text = recite(text, context) if "recite" not in skip else text
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
-        text = cite_uncited(text, context, question)
+        text = cite_uncited(text, context, question.wording)
     if "prune_citations" not in skip:
         text = prune_citations(text, context)
-    if lang != "en" and "complete_list" not in skip and is_list_question(question):
+    if lang != "en" and "complete_list" not in skip and question.wants_list:
         text = complete_list(text, context)
     return text
 
@@ -492,7 +493,7 @@ def ground(
     answer: str,
     context: list[ContextPassage],
     lang: Lang,
-    question: str = "",
+    question: Asked | str = "",
     skip: frozenset[str] = frozenset(),
 ) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal,
@@ -507,9 +508,10 @@ def ground(
         why = "bare citations" if only_citations(raw) else "the model said the sources do not hold the answer"
         return Grounding(REFUSAL[lang], True, "model_refusal", [Check("model_refusal", "fail", why)])
     checks = [Check("model_refusal", "pass")]
-    text = _rewrite(answer, context, lang, question, skip)
+    q = asked(question)
+    text = _rewrite(answer, context, lang, q, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
-    reply = Reply(text, context, question)
+    reply = Reply(text, context, q.wording)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
@@ -519,7 +521,7 @@ def ground(
             kept = supported_sentences(reply)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
-                text, reply = kept, Reply(kept, context, question)
+                text, reply = kept, Reply(kept, context, q.wording)
                 continue
         if why:
             checks.append(Check(name, "fail", why))

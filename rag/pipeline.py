@@ -35,6 +35,7 @@ from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
+from rag.question import analyse
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
@@ -182,7 +183,8 @@ class Pipeline:
         search_query = to_search_query(standalone, self.retriever.place_counts, lambda: self.generator)
         if search_query != standalone:
             yield Event("translation", search_query)
-        short = self.retriever.search(search_query, self._short_list(self.settings.top_k), scope=scope)
+        question_read = analyse(standalone, search_query, lang)  # read once, for every stage below
+        short = self.retriever.search(question_read, self._short_list(self.settings.top_k), scope=scope)
         passages = self.reranker.rerank(search_query, short)[: self.settings.top_k]
         t_retrieve = time.perf_counter()
         yield Event("passages", passages)
@@ -194,7 +196,7 @@ class Pipeline:
         elif passages[0].dense_score < self.refuse_below and max(p.dense_score for p in passages) < self.refuse_below:
             refusal_reason = f"best similarity {passages[0].dense_score:.3f} below {self.refuse_below}"
         else:
-            missing = missing_terms(search_query, sources)
+            missing = missing_terms(question_read, sources)
             if missing:
                 refusal_reason = f"not in the documents: {', '.join(missing)}"
 
@@ -209,19 +211,17 @@ class Pipeline:
             checks.append(Check("coverage", "pass"))
             gen = self.generator
             context = select_context(
-                search_query,
+                question_read,
                 passages,
                 gen.count_tokens,
                 self.settings.context_tokens,
                 self._df,
                 max(len(self.index.chunks), 1),
             )
-            asked = standalone if search_query == standalone else f"{standalone}（{search_query}）"
-            messages = answer_messages(asked, context, lang)
-            checked_question = f"{standalone}\n{search_query}"
+            messages = answer_messages(question_read, context, lang)
             for attempt in range(2):
                 raw, chinese = "", False
-                release = Release(context, lang, checked_question)
+                release = Release(context, lang, question_read.wording)
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
@@ -242,20 +242,20 @@ class Pipeline:
                 # Nothing has been shown yet, so one more try is invisible to the user.
                 if chinese:
                     retry = LANG_RETRY_HINT
-                    messages = answer_messages(asked + retry, context, lang)
+                    messages = answer_messages(question_read, context, lang, retry)
                     continue
                 # The small model sometimes answers with a bare "[2]", or overlooks an answer that one passage
                 # plainly holds.
                 if only_citations(raw):
                     retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
-                    messages = answer_messages(asked + retry, context, lang)
+                    messages = answer_messages(question_read, context, lang, retry)
                     continue
                 share, best = best_covering(search_query, context, self._df, len(self.index.chunks))
                 if not (is_model_refusal(raw) and best and share >= self.settings.recheck_above):
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
-                messages = answer_messages(asked + retry, [best], lang)
-            grounded, rest = release.finish(ground(raw, context, lang, checked_question))
+                messages = answer_messages(question_read, [best], lang, retry)
+            grounded, rest = release.finish(ground(raw, context, lang, question_read))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of
@@ -271,7 +271,7 @@ class Pipeline:
 
         citations = [] if refused else build_citations(text, context)
         if refused and scope is not None and not scope.is_empty():
-            outside = self.retriever.outside_scope(search_query, scope, self.refuse_below)
+            outside = self.retriever.outside_scope(question_read, scope, self.refuse_below)
             if outside:
                 titles = "、".join(dict.fromkeys(_doc_label(p) for p in outside))
                 note = f"所选范围（{describe(scope)}）之外的文件可能回答这个问题：{titles}。"
@@ -302,7 +302,7 @@ class Pipeline:
             "raw": raw,
             "retry": retry,
             "lang": lang,
-            "checked_question": f"{standalone}\n{search_query}",
+            "checked_question": question_read.wording,
             "context": [{"n": c.n, "chunk_id": c.passage.chunk.id, "with_meta": c.with_meta} for c in context],
         }
         yield Event("answer", answer, {"refusal_reason": refusal_reason, **trace})

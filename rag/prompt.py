@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rag.question import is_goal_question, is_list_question
+from rag.question import asked
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for
+from rag.types import Asked
 
 SYSTEM = (
     "你是政策文件问答助手。只根据用户给出的编号资料回答，不使用资料以外的知识。"
@@ -51,19 +52,23 @@ GOAL_HINT = {
 }
 
 
-def answer_messages(question: str, context: list[ContextPassage], lang: Lang) -> list[dict[str, str]]:
+def answer_messages(
+    question: Asked | str, context: list[ContextPassage], lang: Lang, retry: str = ""
+) -> list[dict[str, str]]:
     """The model reads one script: a 1.5B model misses a traditional-script fact asked in simplified.
 
     Chinese answers are generated in simplified and rendered in the asker's
     script afterwards (`to_script`); the passages shown keep their own script.
+    `retry` is a hint added to the question when it is asked again.
     """
+    q = asked(question)
     key = "en" if lang == "en" else "zh-Hans"
     hint = LANG_HINT[key]
-    if is_list_question(question):  # a list question answered with one item is the commonest miss
+    if q.wants_list:  # a list question answered with one item is the commonest miss
         hint = LIST_HINT[key] + hint
-    if is_goal_question(question):  # "潍坊的目标是什么？" answered with the qualitative half of the goal
+    if q.wants_goal:  # a goal question answered with the qualitative half of the goal
         hint = GOAL_HINT[key] + hint
-    user = to_simplified(f"资料：\n{context_block(context)}\n\n问题：{question}\n") + hint
+    user = to_simplified(f"资料：\n{context_block(context)}\n\n问题：{q.prompt_text}{retry}\n") + hint
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 

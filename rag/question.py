@@ -1,15 +1,46 @@
 """What a question asks for, read from its wording in one place (any script or English).
 
-Every stage that depends on the kind of question (retrieval of outlines and
-cards, sentence selection, prompt hints, answer checks) asks here, so a
-wording is recognised the same way everywhere.
+The pipeline reads a question once (`analyse` → `rag.types.Asked`) and hands
+that to every stage that depends on its kind (retrieval of outlines and cards,
+sentence selection, prompt hints, answer checks), so a wording is recognised
+the same way everywhere; a stage called with a bare string reads it through
+`asked`, the same way.
 """
 
 from __future__ import annotations
 
 import re
 
-from rag.script import to_simplified
+from rag.script import detect_lang, to_simplified
+from rag.types import CARD_DATE, CARD_ISSUER, CARD_NUMBER, CARD_SIGNED, CARD_SIGNER, CARD_SOURCE, Asked
+
+
+def analyse(text: str, search: str | None = None, lang: str | None = None) -> Asked:
+    """Read a question once: its kinds, the document-card fields it asks for, the names and years it is about.
+
+    `search` is the Chinese that is searched for an English question (default: the question itself).
+    """
+    search = text if search is None else search
+    both = text if text == search else f"{text}\n{search}"
+    return Asked(
+        text=text,
+        search=search,
+        lang=lang or detect_lang(text),
+        wants_list=is_list_question(both),
+        wants_goal=is_goal_question(both),
+        wants_number=asks_number(both),
+        wants_metadata=wants_metadata(both),
+        wants_document_facts=asks_document_facts(both),
+        wants_overview=wants_overview(both),
+        card_fields=card_fields_asked(both),
+        terms=tuple(question_terms(search)),
+    )
+
+
+def asked(question: Asked | str) -> Asked:
+    """A stage called with a bare string (evaluation, tests) reads it here, as the pipeline would."""
+    return question if isinstance(question, Asked) else analyse(question)
+
 
 _LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|几个方面|几件|列举|概括|what are|list|main areas", re.I)
 
@@ -25,6 +56,36 @@ _GOAL_Q = re.compile(r"目标|target|goal|aim", re.I)
 def is_goal_question(question: str) -> bool:
     """Asks for a target: the figures of the goal are the answer, not only its wording."""
     return bool(_GOAL_Q.search(question))
+
+
+_NUMBER_Q = re.compile(
+    r"多少|几|目标|规模|比例|增长|数量|金额|亿元|万元|how (much|many)|what (percentage|share)|target|figure|gdp", re.I
+)
+
+
+def asks_number(question: str) -> bool:
+    """Asks for a quantity: the sentences that hold figures are the likelier answer."""
+    return bool(_NUMBER_Q.search(to_simplified(question)))
+
+
+_CARD_FIELDS = {  # card field label -> words asking for it
+    CARD_ISSUER: r"发文|印发|机关|部门|单位|谁|issued|who|agency|office",
+    CARD_NUMBER: r"文号|字号|number",
+    CARD_DATE: r"发布|印发|公开|哪天|哪一天|何时|日期|时间|哪年|when|date|published|issued",
+    CARD_SIGNER: r"落款|署名|sign",
+    CARD_SIGNED: r"落款|署名|sign",
+    CARD_SOURCE: r"来源|出处|网站|source|website",
+}
+CARD_LABELS = frozenset(_CARD_FIELDS)
+
+
+def card_fields_asked(question: str) -> frozenset[str]:
+    """The document-card fields a question asks for; a 落款 question means the 落款 date, not the publication date."""
+    q = to_simplified(question)
+    wanted = {label for label, pattern in _CARD_FIELDS.items() if re.search(pattern, q, re.I)}
+    if CARD_SIGNED in wanted:
+        wanted.discard(CARD_DATE)
+    return frozenset(wanted)
 
 
 _META_Q = re.compile(

@@ -22,10 +22,10 @@ from rag.config import Settings
 from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
 from rag.places import known_places
-from rag.question import NOT_PLACES, asks_document_facts, question_terms, wants_overview
+from rag.question import NOT_PLACES, asked, question_terms
 from rag.scope import allows, row_fields
 from rag.script import to_simplified
-from rag.types import Passage, Scope
+from rag.types import Asked, Passage, Scope
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -42,9 +42,9 @@ class Retriever:
         self._articles: dict[int, list[int]] | None = None  # article number -> chunk positions of that article
 
     def search(
-        self, question: str, top_k: int | None = None, mode: str = "hybrid", scope: Scope | None = None
+        self, question: Asked | str, top_k: int | None = None, mode: str = "hybrid", scope: Scope | None = None
     ) -> list[Passage]:
-        """Ranked passages; mode is hybrid, dense or bm25 (the latter two for ablations).
+        """Ranked passages for `question.search`; mode is hybrid, dense or bm25 (the latter two for ablations).
 
         A scope is applied inside the store's search, so a narrow scope still yields top_k passages.
         """
@@ -52,17 +52,18 @@ class Retriever:
         if not self.index.chunks:
             return []
         scope = None if scope is None or scope.is_empty() else scope
-        query = to_simplified(question)
-        places = places_in(query, self.places()) if self.settings.split_places else []
+        q = asked(question)
+        query = to_simplified(q.search)
+        places = places_in(query, self.places(), q.terms) if self.settings.split_places else []
         if len(places) < 2:
             scores = self._scores(query, scope)
             passages = self._search(query, top_k, mode, scope, scores)
             if mode == "hybrid":
                 passages = self._with_articles(query, scores, passages, top_k, scope)
-            if mode == "hybrid" and wants_overview(query):
+            if mode == "hybrid" and q.wants_overview:
                 passages = self._with_best_of("outline", scores, passages, top_k, scope=scope)
-            if mode == "hybrid" and asks_document_facts(query):
-                two = len(places_in(query, self.places())) >= 2  # "临沂和衢州两份答复的落款日期"
+            if mode == "hybrid" and q.wants_document_facts:
+                two = len(places_in(query, self.places(), q.terms)) >= 2  # "临沂和衢州两份答复的落款日期"
                 passages = self._with_best_of("card", scores, passages, top_k, 2 if two else 1, scope)
             return passages
         per_place = 2 if len(places) * 2 <= top_k else 1
@@ -85,7 +86,7 @@ class Retriever:
             return None
         return {d for d, doc in self.index.docs.items() if allows(scope, row_fields(d, doc.meta))}
 
-    def outside_scope(self, question: str, scope: Scope, floor: float) -> list[Passage]:
+    def outside_scope(self, question: Asked | str, scope: Scope, floor: float) -> list[Passage]:
         """Strong passages (dense similarity at least `floor`) an unscoped search finds outside the scope.
 
         A scoped question that is refused says so: the documents left out might answer it.
@@ -279,10 +280,12 @@ def _common_word(name: str) -> bool:
     return tags != ["ns"] and jieba.dt.FREQ.get(stem, 0) >= 300
 
 
-def places_in(query: str, known: frozenset[str]) -> list[str]:
-    """Distinct places named in the question, in order of mention; a name inside a longer one counts once."""
+def places_in(query: str, known: frozenset[str], terms: tuple[str, ...] | None = None) -> list[str]:
+    """Distinct places named in the question, in order of mention; a name inside a longer one counts once.
+    `terms` are the question's names as analysed (`Asked.terms`), read from `query` when not given."""
     found = []
-    for name in set(known) | {t for t in question_terms(query) if not t.isdigit()}:
+    terms = tuple(question_terms(query)) if terms is None else terms
+    for name in set(known) | {t for t in terms if not t.isdigit()}:
         stem = place_stem(name)
         if name in NOT_PLACES or len(stem) < 2:
             continue

@@ -13,14 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.bm25 import tokenize
-from rag.question import wants_metadata, wants_overview
-from rag.script import to_simplified
-from rag.types import CARD_DATE, CARD_ISSUER, CARD_NUMBER, CARD_SIGNED, CARD_SIGNER, CARD_SOURCE, Passage
+from rag.question import CARD_LABELS, asked
+from rag.types import Asked, Passage
 
 _SENT = re.compile(r"(?<=[。！？；!?;])|\n")
-_NUMBER_Q = re.compile(
-    r"多少|几|目标|规模|比例|增长|数量|金额|亿元|万元|how (much|many)|what (percentage|share)|target|figure|gdp", re.I
-)
 
 
 @dataclass
@@ -62,7 +58,7 @@ def split_sentences(text: str, max_chars: int = 0) -> list[str]:
 
 
 def select_context(
-    question: str,
+    question: Asked | str,
     passages: list[Passage],
     count_tokens: Callable[[str], int],
     budget: int,
@@ -71,10 +67,9 @@ def select_context(
 ) -> list[ContextPassage]:
     if not passages:
         return []
-    q_tokens = set(tokenize(question))
-    with_meta = wants_metadata(question)
-    wants_number = bool(_NUMBER_Q.search(to_simplified(question)))
-    overview = wants_overview(question)
+    q = asked(question)
+    q_tokens = set(tokenize(q.search))
+    with_meta, wants_number, overview = q.wants_metadata, q.wants_number, q.wants_overview
 
     def weight(t: str) -> float:  # figures and years in a question are what the answer must match
         return idf(t, df, n_docs) * (2.0 if any(ch.isdigit() for ch in t) else 1.0)
@@ -88,7 +83,7 @@ def select_context(
             bonus = 0.15 if wants_number and re.search(r"\d", sent) else 0.0
             bonus += 0.3 if overview and p.chunk.is_outline else 0.0  # the headings are the answer
             if p.chunk.is_card:  # only the fields asked for: a publication date beside a 落款 date invites a mix-up
-                if not card_field_wanted(question, sent):
+                if not card_field_wanted(q, sent):
                     continue
                 bonus += 1.0
             scored.append((0.7 * overlap + 0.3 * prior + bonus, pi, si, sent))
@@ -137,26 +132,10 @@ def best_covering(
     return max(scored, key=lambda x: x[0])
 
 
-_CARD_FIELDS = {  # card field label -> words asking for it
-    CARD_ISSUER: r"发文|印发|机关|部门|单位|谁|issued|who|agency|office",
-    CARD_NUMBER: r"文号|字号|number",
-    CARD_DATE: r"发布|印发|公开|哪天|哪一天|何时|日期|时间|哪年|when|date|published|issued",
-    CARD_SIGNER: r"落款|署名|sign",
-    CARD_SIGNED: r"落款|署名|sign",
-    CARD_SOURCE: r"来源|出处|网站|source|website",
-}
-
-
-def card_field_wanted(question: str, line: str) -> bool:
-    """Whether a document card's line is a field the question asks for; a 落款 question means the 落款 date."""
-    q = to_simplified(question)
+def card_field_wanted(question: Asked | str, line: str) -> bool:
+    """Whether a document card's line is a field the question asks for (a line of no known field always is)."""
     label = line.split("：", 1)[0].strip()
-    pattern = _CARD_FIELDS.get(label)
-    if pattern is None:
-        return True
-    if label == CARD_DATE and re.search(_CARD_FIELDS[CARD_SIGNED], q, re.I):
-        return False
-    return bool(re.search(pattern, q, re.I))
+    return label not in CARD_LABELS or label in asked(question).card_fields
 
 
 def header_for(p: Passage, with_meta: bool = False) -> str:

@@ -148,6 +148,39 @@ class Chunk:
         return (" > ".join(parts) + "\n" + self.text) if parts else self.text
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A question as read once (`rag.question.analyse`) and handed to retrieval, selection, prompt and checks,
+    so that every stage recognises the same wording the same way.
+
+    `text` is the question in the asker's words (standalone after a follow-up is rewritten); `search` is what
+    is searched and held against the sources: the Chinese of an English question, else `text`. The kinds
+    are read from both, so an English wording and its translation count alike.
+    """
+
+    text: str
+    search: str
+    lang: str = "zh-Hans"
+    wants_list: bool = False  # several items: every item of the list is the answer
+    wants_goal: bool = False  # a target: its figures, not only its wording
+    wants_number: bool = False  # a quantity: sentences with figures are preferred
+    wants_metadata: bool = False  # who issued a document, when, its number: metadata in the prompt
+    wants_document_facts: bool = False  # about a document itself: its card is retrieved
+    wants_overview: bool = False  # what a document covers: its outline is retrieved
+    card_fields: frozenset[str] = frozenset()  # the card lines asked for (发文机关, 发布日期, ...)
+    terms: tuple[str, ...] = ()  # names and years of `search` the sources must mention
+
+    @property
+    def wording(self) -> str:
+        """Both forms, one per line (the text an answer's checks read as the question)."""
+        return self.text if self.text == self.search else f"{self.text}\n{self.search}"
+
+    @property
+    def prompt_text(self) -> str:
+        """How the question is put to the model: an English one with its Chinese in brackets."""
+        return self.text if self.text == self.search else f"{self.text}（{self.search}）"
+
+
 @dataclass
 class Passage:
     """A retrieved chunk with its rank and fused score."""

@@ -28,3 +28,19 @@ def test_goal_and_terms():
     assert is_goal_question("到2030年的目标是什么？") and not is_goal_question("去年完成了什么？")
     assert question_terms("松阳县2024年的茶园面积是多少？") == ["松阳县", "2024"]
     assert question_terms("全县的城区面积是多少？") == []  # generic words are no places
+
+
+def test_a_question_is_read_once_from_both_its_wording_and_its_translation():
+    from rag.question import analyse
+    from rag.types import CARD_DATE, CARD_SIGNED
+
+    q = analyse("Summarise the measures of the plan.", "概括一下该规划在2030年前的主要举措。", "en")
+    assert q.wants_overview and q.wants_list  # "Summarise" and 概括 / 主要举措 alike
+    assert q.terms == ("2030",)  # names and years are read from the Chinese that is searched
+    assert q.wording == "Summarise the measures of the plan.\n概括一下该规划在2030年前的主要举措。"
+    assert q.prompt_text == "Summarise the measures of the plan.（概括一下该规划在2030年前的主要举措。）"
+    zh = analyse("这份通知的落款日期是哪天？")
+    assert zh.lang == "zh-Hans" and zh.wording == zh.prompt_text == zh.text == zh.search
+    assert CARD_SIGNED in zh.card_fields and CARD_DATE not in zh.card_fields  # the 落款 date, not the published one
+    plain = analyse("河阳县今年新建了几座桥？")
+    assert plain.wants_number and not (plain.wants_list or plain.wants_overview or plain.wants_document_facts)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from rag.question import wants_metadata, wants_overview
 from rag.select import (
     ContextPassage,
     best_covering,
     card_field_wanted,
     select_context,
     split_sentences,
-    wants_metadata,
-    wants_overview,
 )
 from rag.types import Chunk, Passage
 
