@@ -133,11 +133,13 @@ class Pipeline:
         return self._generator
 
     def warmup(self) -> None:
-        """Load the LLM and prefill the shared system prompt, so the first user does not pay for it."""
+        """Load the LLM, prefill the shared system prompt and read the index's place names, so the first user
+        does not pay for them."""
         from rag.prompt import SYSTEM
 
         list(self.generator.stream([{"role": "system", "content": SYSTEM}, {"role": "user", "content": "你好"}], 1))
-        self.retriever.known_places()  # the answer checks' place names, read once from the index
+        self.retriever.known_places()  # the follow-up check's place names, read once from the index
+        self.retriever.place_counts()  # the gazetteer English questions are read back with (POS-tags every chunk)
 
     def model_info(self) -> ModelInfo:
         llm = self._generator.name if self._generator else self.settings.llm
