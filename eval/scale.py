@@ -24,11 +24,12 @@ from eval.common import benchmarks_dir, sample
 from eval.dataset import load_dataset
 from eval.metrics import percentile
 from eval.report import console_table, md_table
-from eval.scale_data import COPY_MARK, SIGMA, VectorCache, scale_cache, synthesise
+from eval.scale_data import COPY_MARK, MIX_MARK, MIX_WEIGHT, SIGMA, VectorCache, scale_cache, synthesise
 from eval.scale_measure import one_thread, rss_mb
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 HNSW_COMPARE: tuple[int, ...] = (128,)  # efConstruction values also built (recall only), beside the product's
+HNSW_M_COMPARE: tuple[int, ...] = ()  # M values also built (recall only), with the product's efConstruction
 TARGET_RECALL = 0.95
 TARGET_HIT5 = 0.90
 RECALL_QUERIES = 200  # CMRC questions added to the dev questions for recall and latency
@@ -61,19 +62,39 @@ def embed_queries(embedder: Any, texts: list[str], timed: int = 30) -> tuple[np.
 
 
 def collection_stats(col: Any) -> dict[str, Any]:
-    copies = col.copy_no > 0
+    synthetic = col.copy_no > 0
     stats = {
         "chunks": col.size,
         "corpus_chunks": col.n_corpus,
         "real_distractors": col.n_real - col.n_corpus,
-        "synthetic_copies": int(copies.sum()),
-        "max_copies_per_chunk": int(col.copy_no.max(initial=0)),
+        "synthesis": col.synthesis,
+        "synthetic_chunks": int(synthetic.sum()),
+        "max_synthetic_per_source": int(col.copy_no.max(initial=0)),
     }
-    if copies.any():
-        rows = np.flatnonzero(copies)[:5000]
+    if synthetic.any():  # cosine to the source whose text the synthetic chunk carries
+        rows = np.flatnonzero(synthetic)[:5000]
         cos = np.einsum("ij,ij->i", col.vectors[rows], col.vectors[col.source[rows]])
-        stats["copy_source_cosine_mean"] = round(float(cos.mean()), 3)
+        stats["synthetic_source_cosine_mean"] = round(float(cos.mean()), 3)
     return stats
+
+
+def synthesis_note(synthesis: str, seed: int) -> dict[str, Any]:
+    """How sizes above the real pool were made, for the report."""
+    if synthesis == "copies":
+        return {
+            "kind": "copies",
+            "made_from": "real distractor chunks (laws, CMRC), never the bundled corpus",
+            "vector": f"source + N(0, sigma^2/dim) noise, sigma uniform in {list(SIGMA)}, renormalised",
+            "text": f"source text + {COPY_MARK!r} (n = copy number), as its own document",
+            "seed": seed,
+        }
+    return {
+        "kind": "mixtures",
+        "made_from": "two different random real distractor chunks (laws, CMRC), never the bundled corpus",
+        "vector": f"a*x_i + (1-a)*x_j, a uniform in {list(MIX_WEIGHT)}, renormalised",
+        "text": f"the larger-weight source's text + {MIX_MARK!r} (n = its n-th mixture), as its own document",
+        "seed": seed,
+    }
 
 
 def run(
@@ -88,6 +109,8 @@ def run(
     n_cmrc: int = RECALL_QUERIES,
     dataset: str = "eval/data/dev.jsonl",
     hnsw_compare: tuple[int, ...] = HNSW_COMPARE,
+    synthesis: str = "copies",
+    hnsw_m_compare: tuple[int, ...] = HNSW_M_COMPARE,
 ) -> dict[str, Any]:
     from eval import scale_faiss, scale_hybrid
     from eval.scale_data import real_pool
@@ -166,12 +189,7 @@ def run(
             "embedding_log": cache.log(),
         },
         "targets": {"hnsw_recall@10": TARGET_RECALL, "hit@5_at_1e5": TARGET_HIT5},
-        "synthesis": {
-            "copies_of": "real distractor chunks (laws, CMRC), never the bundled corpus",
-            "vector": f"source + N(0, sigma^2/dim) noise, sigma uniform in {list(SIGMA)}, renormalised",
-            "text": f"source text + {COPY_MARK!r} (n = copy number), as its own document",
-            "seed": seed,
-        },
+        "synthesis": synthesis_note(synthesis, seed),
         "sizes": [],
         "gazetteer": {
             "chunks": len(real_texts),
@@ -189,7 +207,7 @@ def run(
         baseline, flat, bm25, precomputed, searched["corpus"], corpus_places
     )
     for size in tqdm(sizes, desc="sizes", unit="size"):
-        col = synthesise(pool, size, seed)
+        col = synthesise(pool, size, seed, synthesis)
         row: dict[str, Any] = {"size": size, **collection_stats(col), "rss_before_mb": round(rss_mb(), 1)}
         row["load_avg_at_start"] = [round(x, 2) for x in os.getloadavg()]
         report["sizes"].append(row)  # written after every step: a stopped run keeps what it measured
@@ -216,7 +234,13 @@ def run(
             else:
                 row["milvus_lite"] = {"skipped": f"size above --milvus-max {milvus_max} (see README: extrapolated)"}
             _write(out, report)
-        if "faiss" in engines:  # other efConstruction values last: the slowest builds, recall only
+        if "faiss" in engines:  # other M and efConstruction values last: the slowest builds, recall only
+            for m in hnsw_m_compare:
+                if m != scale_faiss.HNSW_M:
+                    row[f"faiss_hnsw_m{m}"], _ = scale_faiss.hnsw_row(
+                        col.vectors, queries, truth, TARGET_RECALL, scale_faiss.EF_CONSTRUCTION, m
+                    )
+                    _write(out, report)
             for efc in hnsw_compare:
                 if efc != scale_faiss.EF_CONSTRUCTION:
                     row[f"faiss_hnsw_efc{efc}"], _ = scale_faiss.hnsw_row(
@@ -261,6 +285,7 @@ def extrapolate(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _machine() -> dict[str, Any]:
+    import faiss
     import psutil
 
     cpu = ""
@@ -277,6 +302,8 @@ def _machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "faiss_threads": faiss.omp_get_max_threads(),
+        "omp_num_threads_env": os.environ.get("OMP_NUM_THREADS"),
         "when": time.strftime("%Y-%m-%d %H:%M"),
     }
 
@@ -289,6 +316,7 @@ def table_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for r in report["sizes"]:
         compared = sorted((k for k in r if k.startswith("faiss_hnsw_efc")), key=lambda k: int(k[14:]))
+        compared = sorted((k for k in r if k.startswith("faiss_hnsw_m")), key=lambda k: int(k[12:])) + compared
         for engine in ("faiss_flat", "faiss_hnsw", *compared, "milvus_lite"):
             m = r.get(engine)
             if not m or "skipped" in m:
@@ -301,6 +329,7 @@ def table_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "rss_delta_mb": m["build_rss_delta_mb"],
                     "peak_mb": m["build_rss_peak_mb"],
                     "disk_mb": m["disk_mb"],
+                    "M": m.get("M", "-"),
                     "ef": m.get("efSearch", "-"),
                     "p50_ms": m["query_p50_ms"],
                     "p95_ms": m["query_p95_ms"],
@@ -318,7 +347,14 @@ def print_summary(out: Path, report: dict[str, Any]) -> None:
     rows = table_rows(report)
     cols = [k for k in (rows[0] if rows else {}) if k != "_name"]
     print(console_table(rows, cols, "size / engine"))
-    (out / "scale.md").write_text(md_table(rows, cols, "chunks, engine") + "\n", encoding="utf-8")
+    syn = report["synthesis"]
+    head = (
+        f"Synthesis above the real pool: **{syn['kind']}** ({syn['vector']}; text: {syn['text']}). "
+        f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, shared; FAISS threads "
+        f"{report['machine'].get('faiss_threads')}. ef: the smallest efSearch of the sweep reaching recall@10 "
+        f"{report['targets']['hnsw_recall@10']} (or the largest swept).\n\n"
+    )
+    (out / "scale.md").write_text(head + md_table(rows, cols, "chunks, engine") + "\n", encoding="utf-8")
     e = report["query_embedding"]
     print(
         f"\nquery embedding p50 {e['p50_ms']} ms, p95 {e['p95_ms']} ms; corpus alone hit@5 "

@@ -1,10 +1,22 @@
-"""The chunks of the scale test: the bundled corpus, real distractors, and perturbed copies of the distractors.
+"""The chunks of the scale test: the bundled corpus, real distractors, and synthetic chunks made from the distractors.
 
 Only real text is embedded, once: vectors are cached under <cache>/scale keyed
 on the embedder and the chunk's embedded text (and seeded from any cached eval
-index of the same embedder); each embedding session is logged with its time. Sizes above the real pool are synthesised from it
-(`synthesise`): every extra chunk is a copy of a real distractor whose vector
-gets Gaussian noise and is renormalised, and whose text gets a copy marker.
+index of the same embedder); each embedding session is logged with its time.
+Sizes above the real pool are synthesised from the real distractors
+(`synthesise`), in one of two ways (SYNTHESES):
+
+- "copies": every extra chunk is a copy of a real distractor whose vector gets
+  Gaussian noise and is renormalised; ~90 near-twins per chunk at 10^6, so a
+  query's exact top 10 inside such a cluster is decided by the noise.
+- "mixtures": every extra vector is the normalised mixture a*x_i + (1-a)*x_j of
+  two different random real distractors (a uniform in MIX_WEIGHT): vectors that
+  lie between topics rather than on top of one.
+
+Either way a synthetic chunk's text is its (larger-weight) source's text plus a
+marker, as its own document, so BM25 and the hybrid retriever have text to rank.
+Neither says how real text at 10^6 would retrieve: they load the index with a
+known distribution.
 """
 
 from __future__ import annotations
@@ -25,7 +37,11 @@ from eval.common import benchmarks_dir, cache_root, shared_dir
 from rag.types import Chunk
 
 COPY_MARK = "〔副本{n}〕"  # appended to a copy's text: two tokens (副本, n) for BM25
+MIX_MARK = "〔混合{n}〕"  # appended to a mixture's text (its larger-weight source's): two tokens (混合, n)
 SIGMA = (0.2, 0.5)  # noise scale per copy, uniform: cos(copy, source) = 1/sqrt(1+σ²) ≈ 0.98 … 0.89
+MIX_WEIGHT = (0.2, 0.8)  # weight a of the first source in a mixture, uniform
+SYNTHESES = ("copies", "mixtures")
+MARKS = {"copies": COPY_MARK, "mixtures": MIX_MARK}
 SHARD = 512  # vectors embedded between two cache writes
 
 
@@ -41,8 +57,10 @@ class Pool:
 
 @dataclass
 class Collection:
-    """One store's content. Rows [0, n_corpus) are the bundled corpus; `source[i]` is the real row a copy
-    was made from (i itself for real chunks), `copy_no[i]` 0 for real chunks."""
+    """One store's content. Rows [0, n_corpus) are the bundled corpus; `source[i]` is the real row a synthetic
+    chunk was made from, whose text it carries (a mixture's larger-weight source; i itself for real chunks),
+    `copy_no[i]` the number in its marker (0 for real chunks); `partner[i]` a mixture's other source row
+    (-1 otherwise) and `weight[i]` the source's weight in it (1 otherwise)."""
 
     chunks: list[Chunk]
     vectors: np.ndarray
@@ -50,6 +68,14 @@ class Collection:
     copy_no: np.ndarray
     n_corpus: int
     n_real: int
+    synthesis: str = "copies"
+    partner: np.ndarray | None = None
+    weight: np.ndarray | None = None
+
+    @property
+    def mark(self) -> str:
+        """The marker template of this collection's synthetic chunks."""
+        return MARKS[self.synthesis]
 
     @property
     def size(self) -> int:
@@ -221,14 +247,51 @@ def perturb(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def copy_chunk(c: Chunk, n: int) -> Chunk:
-    """A copy of a distractor as its own document: same text plus the copy marker."""
-    return replace(c, id=f"{c.id}~{n}", doc_id=f"{c.doc_id}~{n}", text=c.text + COPY_MARK.format(n=n))
+def copy_chunk(c: Chunk, n: int, mark: str = COPY_MARK) -> Chunk:
+    """A synthetic chunk made from a distractor, as its own document: same text plus the marker."""
+    return replace(c, id=f"{c.id}~{n}", doc_id=f"{c.doc_id}~{n}", text=c.text + mark.format(n=n))
 
 
-def synthesise(pool: Pool, size: int, seed: int = 0) -> Collection:
+def mix(vectors: np.ndarray, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`m` normalised mixtures a*x_i + (1-a)*x_j of two different rows (a uniform in MIX_WEIGHT):
+    (mixtures, i, j, a) with the larger-weight row first (a >= 0.5)."""
+    n = len(vectors)
+    if n < 2:
+        raise ValueError("mixtures need at least two distractor chunks")
+    i = rng.integers(0, n, m)
+    j = (i + rng.integers(1, n, m)) % n  # never i itself: that would be an exact copy
+    a = rng.uniform(*MIX_WEIGHT, size=m).astype(np.float32)
+    swap = a < 0.5
+    i[swap], j[swap] = j[swap], i[swap]
+    a = np.where(swap, 1 - a, a).astype(np.float32)
+    out = np.empty((m, vectors.shape[1]), dtype=np.float32)
+    step = 100_000  # bounded temporaries at 10^6
+    for s in range(0, m, step):
+        e = min(m, s + step)
+        w = a[s:e, None]
+        out[s:e] = w * vectors[i[s:e]] + (1 - w) * vectors[j[s:e]]
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out, i, j, a
+
+
+def _numbered(rows: np.ndarray) -> np.ndarray:
+    """1, 2, ... per distinct value of `rows`, in order of appearance: the marker numbers of a source's mixtures."""
+    order = np.argsort(rows, kind="stable")
+    ranked = rows[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1]
+    within = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    out = np.empty(len(rows), dtype=np.int32)
+    out[order] = within + 1
+    return out
+
+
+def synthesise(pool: Pool, size: int, seed: int = 0, synthesis: str = "copies") -> Collection:
     """`size` chunks: the whole corpus, then real distractors (a seeded sample when there are more than
-    needed), then perturbed copies of real distractors in rounds (copy n of every distractor before n+1)."""
+    needed), then synthetic chunks made from the real distractors (never from the corpus): with "copies",
+    perturbed copies in rounds (copy n of every distractor before n+1); with "mixtures", mixtures of two
+    random distractors carrying the larger-weight one's text."""
+    if synthesis not in SYNTHESES:
+        raise ValueError(f"unknown synthesis {synthesis!r}; choose one of {SYNTHESES}")
     rng = np.random.default_rng(seed)
     nc, nd = len(pool.corpus), len(pool.distractors)
     if size < nc:
@@ -242,16 +305,32 @@ def synthesise(pool: Pool, size: int, seed: int = 0) -> Collection:
     source = list(range(nc + take))
     copy_no = [0] * (nc + take)
     extra = size - nc - take
-    order = rng.permutation(nd)
-    n = 0
-    while extra > 0:
-        n += 1
-        rows = np.sort(order[: min(extra, nd)])
-        chunks += [copy_chunk(pool.distractors[i], n) for i in rows]
-        vecs.append(perturb(pool.distractor_vecs[rows], rng))
-        source += (rows + nc).tolist()
-        copy_no += [n] * len(rows)
-        extra -= len(rows)
+    partner = weight = None
+    if synthesis == "copies":
+        order = rng.permutation(nd)
+        n = 0
+        while extra > 0:
+            n += 1
+            rows = np.sort(order[: min(extra, nd)])
+            chunks += [copy_chunk(pool.distractors[i], n) for i in rows]
+            vecs.append(perturb(pool.distractor_vecs[rows], rng))
+            source += (rows + nc).tolist()
+            copy_no += [n] * len(rows)
+            extra -= len(rows)
+    else:
+        partner = np.full(size, -1, dtype=np.int64)
+        weight = np.ones(size, dtype=np.float32)
+        if extra > 0:
+            mixed, i, j, a = mix(pool.distractor_vecs, extra, rng)
+            numbers = _numbered(i)
+            pairs = zip(i.tolist(), numbers.tolist(), strict=True)
+            chunks += [copy_chunk(pool.distractors[r], n, MIX_MARK) for r, n in pairs]
+            vecs.append(mixed)
+            # every distractor is in the collection here (take == nd), at row nc + its index
+            source += (i + nc).tolist()
+            copy_no += numbers.tolist()
+            partner[nc + take :] = j + nc
+            weight[nc + take :] = a
     return Collection(
         chunks,
         np.ascontiguousarray(np.vstack(vecs), dtype=np.float32),
@@ -259,4 +338,7 @@ def synthesise(pool: Pool, size: int, seed: int = 0) -> Collection:
         np.asarray(copy_no, dtype=np.int32),
         nc,
         nc + take,
+        synthesis,
+        partner,
+        weight,
     )

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from eval.dataset import Question
 from eval.metrics import hit_rank, mean
-from eval.scale_data import COPY_MARK, Collection
+from eval.scale_data import Collection
 from eval.scale_measure import measured, one_thread, pct, size_mb, timed_ms
 from index.bm25 import BM25Index, tokenize
 from index.store import FORMAT_VERSION, HybridIndex, Manifest
@@ -45,7 +45,7 @@ class PrecomputedQueries:
 
 
 def collection_tokens(col: Collection, real_tokens: dict[str, tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """BM25 tokens of every chunk: a copy has its source's tokens plus those of its marker."""
+    """BM25 tokens of every chunk: a synthetic one has its source's tokens plus those of its marker."""
     marks: dict[int, tuple[str, ...]] = {}
     out = []
     for c, n in zip(col.chunks, col.copy_no.tolist(), strict=True):
@@ -53,7 +53,7 @@ def collection_tokens(col: Collection, real_tokens: dict[str, tuple[str, ...]]) 
             out.append(real_tokens[c.id])
         else:
             if n not in marks:
-                marks[n] = tokenize(COPY_MARK.format(n=n))
+                marks[n] = tokenize(col.mark.format(n=n))
             out.append(real_tokens[c.id.rsplit("~", 1)[0]] + marks[n])
     return out
 

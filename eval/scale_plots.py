@@ -15,6 +15,13 @@ from eval.report import save_figure
 ENGINES = {"faiss_flat": "FAISS flat", "faiss_hnsw": "FAISS HNSW", "milvus_lite": "Milvus lite"}
 
 
+def _synth(report: dict[str, Any]) -> str:
+    """What the sizes above the real pool are made of, for the titles."""
+    kind = report.get("synthesis", {}).get("kind", "copies")
+    real = report["pool"]["corpus_chunks"] + report["pool"]["real_distractors"]
+    return f"above {real:,} real chunks: {kind}"
+
+
 def _series(report: dict[str, Any], engine: str, key: str) -> tuple[list[int], list[float]]:
     xs, ys = [], []
     for r in report["sizes"]:
@@ -49,7 +56,12 @@ def cost_plot(path: Path, report: dict[str, Any]) -> Path:
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"Scale on {report['machine']['cores']} cores ({report['machine']['cpu'][:40]})", fontsize=10)
+    m = report["machine"]
+    fig.suptitle(
+        f"Scale on {m['cores']} shared cores ({m['cpu'][:40]}), FAISS threads {m.get('faiss_threads', '?')}; "
+        f"{_synth(report)}",
+        fontsize=10,
+    )
     return save_figure(fig, path, dpi=110)
 
 
@@ -57,8 +69,8 @@ def recall_plot(path: Path, report: dict[str, Any]) -> Path:
     """FAISS HNSW recall@10 against p95 latency over efSearch, one line per size."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for i, r in enumerate(report["sizes"]):
-        builds = [k for k in r if k == "faiss_hnsw" or k.startswith("faiss_hnsw_efc")]
-        for key in builds:
+        builds = [k for k in r if k.startswith("faiss_hnsw") and "sweep" in (r[k] or {})]
+        for n, key in enumerate(builds):
             m = r.get(key) or {}
             sweep = m.get("sweep") or []
             if not sweep:
@@ -68,8 +80,8 @@ def recall_plot(path: Path, report: dict[str, Any]) -> Path:
                 [s["recall@10"] for s in sweep],
                 marker="o",
                 color=f"C{i}",
-                ls="-" if key == "faiss_hnsw" else "--",
-                label=f"{r['size']:,}, efConstruction {m.get('efConstruction')}",
+                ls=("-", "--", ":", "-.")[n % 4],
+                label=f"{r['size']:,}, M {m.get('M')}, efConstruction {m.get('efConstruction')}",
             )
             for s in sweep:
                 ax.annotate(str(s["efSearch"]), (s["query_p95_ms"], s["recall@10"]), fontsize=7)
@@ -77,7 +89,7 @@ def recall_plot(path: Path, report: dict[str, Any]) -> Path:
     ax.set_xscale("log")
     ax.set_xlabel("query p95 (ms), one query at a time")
     ax.set_ylabel("recall@10 vs exact")
-    ax.set_title("FAISS HNSW (M=32): recall against latency; labels are efSearch", fontsize=10)
+    ax.set_title(f"FAISS HNSW recall against latency; labels are efSearch\n({_synth(report)})", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(title="chunks", fontsize=7)
     return save_figure(fig, path, dpi=110)
@@ -95,7 +107,7 @@ def hit_plot(path: Path, report: dict[str, Any]) -> Path:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("chunks (bundled corpus + distractors)")
     ax.set_ylabel("dev hit@5, hybrid")
-    ax.set_title("The bundled corpus hidden among distractors", fontsize=10)
+    ax.set_title(f"The bundled corpus hidden among distractors\n({_synth(report)})", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return save_figure(fig, path, dpi=110)

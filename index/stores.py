@@ -130,7 +130,7 @@ def doc_mask(chunks: list[Chunk], docs: dict[str, Document], scope: Scope | None
 
 def file_signals(index: HybridIndex, qvec: np.ndarray, query: str, candidates: int, scope: Scope | None) -> Signals:
     """FAISS restricted to the scope's rows by an IDSelector, BM25 scores of other rows set to 0."""
-    from index.dense import EF_SEARCH
+    from index.dense import ef_search_for
     from index.dense import search as dense_search
 
     mask = doc_mask(index.chunks, index.docs, scope)
@@ -140,7 +140,7 @@ def file_signals(index: HybridIndex, qvec: np.ndarray, query: str, candidates: i
         selector = faiss.IDSelectorBatch(allowed)
         hnsw = index.manifest.index_type == "hnsw"
         params = (
-            faiss.SearchParametersHNSW(sel=selector, efSearch=EF_SEARCH)
+            faiss.SearchParametersHNSW(sel=selector, efSearch=ef_search_for(index.faiss_index.ntotal))
             if hnsw
             else faiss.SearchParameters(sel=selector)
         )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from eval.common import shared_dir
-from eval.scale_data import COPY_MARK, Pool, synthesise
+from eval.scale_data import COPY_MARK, MIX_MARK, MIX_WEIGHT, Pool, synthesise
 from rag.types import Chunk
 
 HAVE_LAWS = (shared_dir() / "corpus-large" / "laws").is_dir()
@@ -52,6 +52,56 @@ def test_larger_sizes_are_perturbed_marked_copies_of_distractors():
     assert np.array_equal(col.vectors, again.vectors)  # seeded
 
 
+def test_mixtures_blend_two_distinct_distractors_and_carry_the_heavier_ones_text():
+    pool = _pool(n_distractors=6, dim=16)
+    col = synthesise(pool, 3 + 6 + 200, seed=3, synthesis="mixtures")
+    assert col.size == 209 and col.n_real == 9 and col.synthesis == "mixtures" and col.mark == MIX_MARK
+    assert not col.copy_no[:9].any() and (col.partner[:9] == -1).all() and (col.weight[:9] == 1).all()
+    assert np.allclose(np.linalg.norm(col.vectors, axis=1), 1.0, atol=1e-5)
+    seen: dict[int, list[int]] = {}
+    for i in range(9, 209):
+        src, other, a = int(col.source[i]), int(col.partner[i]), float(col.weight[i])
+        assert 3 <= src < 9 and 3 <= other < 9 and src != other  # two different distractors, never the corpus
+        assert MIX_WEIGHT[0] <= 1 - a <= 0.5 <= a <= MIX_WEIGHT[1]  # the source is the larger-weight one
+        expected = a * col.vectors[src] + (1 - a) * col.vectors[other]
+        assert np.allclose(col.vectors[i], expected / np.linalg.norm(expected), atol=1e-5)
+        c, s = col.chunks[i], col.chunks[src]
+        assert c.text == s.text + MIX_MARK.format(n=col.copy_no[i]) and c.id == f"{s.id}~{col.copy_no[i]}"
+        seen.setdefault(src, []).append(int(col.copy_no[i]))
+    assert all(sorted(ns) == list(range(1, len(ns) + 1)) for ns in seen.values())  # numbered 1..n per source
+    assert len({c.id for c in col.chunks}) == col.size
+    again = synthesise(pool, 209, seed=3, synthesis="mixtures")
+    assert np.array_equal(col.vectors, again.vectors) and np.array_equal(col.partner, again.partner)  # seeded
+    other = synthesise(pool, 209, seed=4, synthesis="mixtures")
+    assert not np.array_equal(col.vectors, other.vectors)
+
+
+def test_mixtures_below_the_real_pool_are_the_real_sample():
+    pool = _pool()
+    assert np.array_equal(synthesise(pool, 5, synthesis="mixtures").vectors, synthesise(pool, 5).vectors)
+
+
+def test_mixtures_make_an_hnsw_index_searchable(tmp_path):
+    """Real FAISS on a small mixture collection: exact search is its own ground truth, HNSW close to it."""
+    from eval.scale_faiss import build, latencies, recall_at_k, recall_tied
+
+    pool = _pool(n_corpus=5, n_distractors=50, dim=32)
+    col = synthesise(pool, 3000, synthesis="mixtures")
+    queries = col.vectors[np.random.default_rng(0).integers(0, col.size, 20)] + 0.05
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    truth, _ = latencies(build(col.vectors, "flat"), queries)
+    hnsw = build(col.vectors, "hnsw")
+    hnsw.hnsw.efSearch = 256
+    found, ms = latencies(hnsw, queries)
+    assert recall_at_k(truth, truth) == 1.0 and recall_tied(truth, truth, col.vectors, queries) == 1.0
+    assert recall_tied(found, truth, col.vectors, queries) >= recall_at_k(found, truth) >= 0.8 and len(ms) == 20
+
+
+def test_an_unknown_synthesis_is_refused():
+    with pytest.raises(ValueError):
+        synthesise(_pool(), 10, synthesis="clones")
+
+
 def test_a_store_smaller_than_the_corpus_is_refused():
     with pytest.raises(ValueError):
         synthesise(_pool(), 2)
@@ -65,13 +115,14 @@ def test_scale_command_at_a_tiny_size(tmp_path):
     no_bench = tmp_path / "no-benchmarks"  # no CMRC: its 848 paragraphs would be embedded on a cold cache
     no_bench.mkdir()
     argv = ["scale", "--out", str(out), "--sizes", "1000", "--laws", "32", "--benchmarks", str(no_bench)]
-    argv += ["--hnsw-compare", "16"]
+    argv += ["--hnsw-compare", "16", "--hnsw-m", "8"]
     assert main(argv) == 0
     report = json.loads((out / "scale.json").read_text())
     assert {"machine", "embedder", "query_embedding", "pool", "targets", "corpus_only", "sizes"} <= set(report)
     (row,) = report["sizes"]
     assert row["size"] == row["chunks"] == 1000
-    assert row["synthetic_copies"] == 1000 - row["corpus_chunks"] - row["real_distractors"] > 0
+    assert row["synthetic_chunks"] == 1000 - row["corpus_chunks"] - row["real_distractors"] > 0
+    assert row["synthesis"] == report["synthesis"]["kind"] == "mixtures"  # the default
     flat, hnsw, milvus = row["faiss_flat"], row["faiss_hnsw"], row["milvus_lite"]
     assert flat["recall@10"] == 1.0  # exact search is its own ground truth
     for m in (flat, hnsw, milvus):
@@ -84,7 +135,9 @@ def test_scale_command_at_a_tiny_size(tmp_path):
     from index.dense import EF_CONSTRUCTION, EF_SEARCH, HNSW_M
 
     assert (hnsw["M"], hnsw["efConstruction"], hnsw["product_efSearch"]) == (HNSW_M, EF_CONSTRUCTION, EF_SEARCH)
+    assert all(s["recall@10_tied"] >= s["recall@10"] for s in hnsw["sweep"])
     assert row["faiss_hnsw_efc16"]["efConstruction"] == 16 and "hybrid" not in row["faiss_hnsw_efc16"]
+    assert (row["faiss_hnsw_m8"]["M"], row["faiss_hnsw_m8"]["efConstruction"]) == (8, EF_CONSTRUCTION)
     for m in (flat, hnsw, milvus, report["corpus_only"]):  # English questions are searched translated
         h = m.get("hybrid", m)
         assert h["n_zh"] + h["n_en"] == h["n_questions"] and 0.0 <= h["hit@5_en"] <= 1.0
