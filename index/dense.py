@@ -35,16 +35,31 @@ def build_faiss(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
     return index
 
 
+def search_params(index: faiss.Index, selector: faiss.IDSelector | None = None) -> faiss.SearchParameters | None:
+    """What a search passes: an HNSW index searches with the efSearch of its size now (`ef_search_for`), not the
+    one stored when it was built or saved, since incremental adds grow it; `selector` limits the rows (a scope)."""
+    if isinstance(index, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(efSearch=ef_search_for(index.ntotal))
+    elif selector is not None:
+        params = faiss.SearchParameters()
+    else:
+        return None
+    if selector is not None:
+        params.sel = selector
+    return params
+
+
 def search(
-    index: faiss.Index, query: np.ndarray, k: int, params: faiss.SearchParameters | None = None
+    index: faiss.Index, query: np.ndarray, k: int, selector: faiss.IDSelector | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, positions) for one L2-normalised query vector; -1 positions dropped.
 
-    `params` may carry an IDSelector: the search then ranks only those rows (a scope), so k stays k.
+    `selector` limits the search to those rows (a scope), so k stays k.
     """
     if index.ntotal == 0:
         return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
     q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    params = search_params(index, selector)
     if params is None:
         scores, ids = index.search(q, min(k, index.ntotal))
     else:

@@ -130,21 +130,11 @@ def doc_mask(chunks: list[Chunk], docs: dict[str, Document], scope: Scope | None
 
 def file_signals(index: HybridIndex, qvec: np.ndarray, query: str, candidates: int, scope: Scope | None) -> Signals:
     """FAISS restricted to the scope's rows by an IDSelector, BM25 scores of other rows set to 0."""
-    from index.dense import ef_search_for
     from index.dense import search as dense_search
 
     mask = doc_mask(index.chunks, index.docs, scope)
-    params = None
-    if mask is not None:
-        allowed = np.flatnonzero(mask).astype(np.int64)
-        selector = faiss.IDSelectorBatch(allowed)
-        hnsw = index.manifest.index_type == "hnsw"
-        params = (
-            faiss.SearchParametersHNSW(sel=selector, efSearch=ef_search_for(index.faiss_index.ntotal))
-            if hnsw
-            else faiss.SearchParameters(sel=selector)
-        )
-    _, d_ids = dense_search(index.faiss_index, qvec, candidates, params)
+    selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)) if mask is not None else None
+    _, d_ids = dense_search(index.faiss_index, qvec, candidates, selector)
     all_dense = index.vectors @ qvec  # exact similarity for every chunk: cheap, used for the floor and display
     bm25 = index.bm25.scores(query)
     if mask is not None:

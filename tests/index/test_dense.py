@@ -28,3 +28,25 @@ def test_build_faiss_sets_the_size_dependent_ef_search(monkeypatch):
     assert large.hnsw.efSearch == 512
     _, ids = dense.search(large, _vectors(1)[0], 5)
     assert len(ids) == 5
+
+
+def test_a_saved_or_grown_hnsw_index_searches_with_the_ef_search_of_its_size_now(tmp_path, monkeypatch):
+    """efSearch is stored in the file at build time; searches use the value for the index's current size."""
+    import faiss
+
+    index = dense.build_faiss(_vectors(200), "hnsw")
+    index.hnsw.efSearch = 16  # as an older build would have saved it
+    faiss.write_index(index, str(tmp_path / "d.faiss"))
+    loaded = faiss.read_index(str(tmp_path / "d.faiss"))
+    monkeypatch.setattr(dense, "EF_SEARCH_BY_SIZE", ((100, 128), (1_000, 512)))
+    assert dense.search_params(loaded).efSearch == 512
+    loaded.add(_vectors(900))  # grown past the next threshold by incremental adds
+    assert dense.search_params(loaded).efSearch == 512 and loaded.ntotal == 1_100
+    # a scope keeps its rows and the size's efSearch; a flat index needs no parameters unless scoped
+    scoped = dense.search_params(loaded, faiss.IDSelectorBatch(np.arange(10, dtype=np.int64)))
+    assert scoped.efSearch == 512
+    _, ids = dense.search(loaded, _vectors(1)[0], 5, faiss.IDSelectorBatch(np.arange(10, dtype=np.int64)))
+    assert set(ids) <= set(range(10)) and len(ids) == 5
+    flat = dense.build_faiss(_vectors(50))
+    assert dense.search_params(flat) is None
+    assert set(dense.search(flat, _vectors(1)[0], 3, faiss.IDSelectorBatch(np.array([1, 2, 3])))[1]) == {1, 2, 3}
