@@ -385,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ablate)
 
     from eval.scale import DEFAULT_SIZES, HNSW_COMPARE, HNSW_M_COMPARE, RECALL_QUERIES
-    from eval.scale_data import SYNTHESES
+    from eval.scale_data import DEFAULT_SYNTHESIS, SYNTHESES
 
     p = sub.add_parser(
         "scale", help="FAISS flat / HNSW and Milvus lite at 10^4-10^6 chunks: build, memory, latency, recall"
@@ -417,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--synth",
         choices=SYNTHESES,
-        default="mixtures",
+        default=DEFAULT_SYNTHESIS,
         help="how sizes above the real pool are made: mixtures of two real chunks (default) or noisy copies of one "
         "(eval/scale_data.py)",
     )

@@ -24,7 +24,16 @@ from eval.common import benchmarks_dir, sample
 from eval.dataset import load_dataset
 from eval.metrics import percentile
 from eval.report import console_table, md_table
-from eval.scale_data import COPY_MARK, MIX_MARK, MIX_WEIGHT, SIGMA, VectorCache, scale_cache, synthesise
+from eval.scale_data import (
+    COPY_MARK,
+    DEFAULT_SYNTHESIS,
+    MIX_MARK,
+    MIX_WEIGHT,
+    SIGMA,
+    VectorCache,
+    scale_cache,
+    synthesise,
+)
 from eval.scale_measure import one_thread, rss_mb
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -109,7 +118,7 @@ def run(
     n_cmrc: int = RECALL_QUERIES,
     dataset: str = "eval/data/dev.jsonl",
     hnsw_compare: tuple[int, ...] = HNSW_COMPARE,
-    synthesis: str = "copies",
+    synthesis: str = DEFAULT_SYNTHESIS,
     hnsw_m_compare: tuple[int, ...] = HNSW_M_COMPARE,
 ) -> dict[str, Any]:
     from eval import scale_faiss, scale_hybrid

@@ -41,6 +41,7 @@ MIX_MARK = "〔混合{n}〕"  # appended to a mixture's text (its larger-weight 
 SIGMA = (0.2, 0.5)  # noise scale per copy, uniform: cos(copy, source) = 1/sqrt(1+σ²) ≈ 0.98 … 0.89
 MIX_WEIGHT = (0.2, 0.8)  # weight a of the first source in a mixture, uniform
 SYNTHESES = ("copies", "mixtures")
+DEFAULT_SYNTHESIS = "mixtures"  # what `python -m eval scale` builds unless told (README "Scale")
 MARKS = {"copies": COPY_MARK, "mixtures": MIX_MARK}
 SHARD = 512  # vectors embedded between two cache writes
 

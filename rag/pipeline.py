@@ -185,7 +185,7 @@ class Pipeline:
         search_query = to_search_query(standalone, self.retriever.place_counts, lambda: self.generator)
         if search_query != standalone:
             yield Event("translation", search_query)
-        question_read = analyse(standalone, search_query, lang)  # read once, for every stage below
+        question_read = analyse(standalone, search_query)  # read once, for every stage below
         short = self.retriever.search(question_read, self._short_list(self.settings.top_k), scope=scope)
         passages = self.reranker.rerank(search_query, short)[: self.settings.top_k]
         t_retrieve = time.perf_counter()

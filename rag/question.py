@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from rag.script import detect_lang, to_simplified
+from rag.script import to_simplified
 from rag.types import CARD_DATE, CARD_ISSUER, CARD_NUMBER, CARD_SIGNED, CARD_SIGNER, CARD_SOURCE, Asked
 
 
-def analyse(text: str, search: str | None = None, lang: str | None = None) -> Asked:
+def analyse(text: str, search: str | None = None) -> Asked:
     """Read a question once: its kinds, the document-card fields it asks for, the names and years it is about.
 
     `search` is the Chinese that is searched for an English question (default: the question itself).
@@ -25,7 +25,6 @@ def analyse(text: str, search: str | None = None, lang: str | None = None) -> As
     return Asked(
         text=text,
         search=search,
-        lang=lang or detect_lang(text),
         wants_list=is_list_question(both),
         wants_goal=is_goal_question(both),
         wants_number=asks_number(both),

@@ -160,7 +160,6 @@ class Asked:
 
     text: str
     search: str
-    lang: str = "zh-Hans"
     wants_list: bool = False  # several items: every item of the list is the answer
     wants_goal: bool = False  # a target: its figures, not only its wording
     wants_number: bool = False  # a quantity: sentences with figures are preferred
