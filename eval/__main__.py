@@ -140,8 +140,16 @@ def cmd_cmrc(args: argparse.Namespace) -> int:
 def cmd_rgb(args: argparse.Namespace) -> int:
     from eval import rgb
     from eval.common import settings_from_args
+    from eval.report import console_table
 
     out = Path(args.out)
+    if args.replay:
+        table = rgb.replay(Path(args.replay), settings_from_args(args), args.benchmarks)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "replay.json").write_text(json.dumps(table, indent=1), encoding="utf-8")
+        cols = ["stored_accuracy", "accuracy", "stored_refused", "refused", "changed"]
+        print(console_table([{"_name": k, **v} for k, v in table.items()], cols, "noise"))
+        return 0
     rates = None if args.noise is None else [float(x) for x in args.noise]
     summary = rgb.run(
         out,
@@ -151,6 +159,7 @@ def cmd_rgb(args: argparse.Namespace) -> int:
         settings=settings_from_args(args),
         bench=args.benchmarks,
         sample_seed=args.seed,
+        others=args.others,
     )
     rgb.print_summary(out, summary)
     return 0
@@ -348,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rgb", help="RGB zh noise robustness / negative rejection")
     common(p, dataset=False, sampled=True)
     p.add_argument("--noise", nargs="+", help="noise rates (default 0 0.2 0.4 0.6 0.8, plus 1.0 for rejection)")
+    p.add_argument(
+        "--others",
+        action="store_true",
+        help="ask the questions the --sample/--seed draw leaves out (a development set disjoint from the reported one)",
+    )
+    p.add_argument("--replay", metavar="RUN", help="check a stored run's replies again with the current code (no LLM)")
     p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
     p.set_defaults(func=cmd_rgb)
 

@@ -81,15 +81,25 @@ def cache_root() -> Path:
     return Path(base) / "eval"
 
 
+def _drawn(count: int, n: int | None, seed: int) -> list[int]:
+    import random
+
+    if not n or n >= count:
+        return list(range(count))
+    return sorted(random.Random(seed).sample(range(count), n))
+
+
 def sample(items: list[Any], n: int | None, seed: int) -> list[Any]:
     """n items drawn with a fixed seed over the whole list (kept in file order); all of them when n is None or
     not smaller than the list. The first n of a file are not a sample: they share an article or a topic."""
-    import random
+    return [items[i] for i in _drawn(len(items), n, seed)]
 
-    if not n or n >= len(items):
-        return list(items)
-    picked = sorted(random.Random(seed).sample(range(len(items)), n))
-    return [items[i] for i in picked]
+
+def rest_of_sample(items: list[Any], n: int | None, seed: int) -> list[Any]:
+    """The items `sample(items, n, seed)` leaves out (file order): a development set disjoint from a reported
+    sample, so a rule can be designed on questions whose answers the reported figure never showed."""
+    drawn = set(_drawn(len(items), n, seed))
+    return [x for i, x in enumerate(items) if i not in drawn]
 
 
 def peak_rss_mb() -> float:

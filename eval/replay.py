@@ -22,6 +22,7 @@ from eval.score import score
 from index import store
 from rag.cite import REFUSAL, RULES, ground
 from rag.pipeline import build_citations
+from rag.question import asked
 from rag.script import to_script
 from rag.select import ContextPassage
 from rag.types import Passage
@@ -107,7 +108,7 @@ def release_consistency(run: StoredRun) -> dict[str, Any]:
         if "raw" not in t or not context:
             continue
         raw = t["raw"]
-        release = Release(context, t["lang"], t["checked_question"])
+        release = Release(context, t["lang"], t["checked_question"], asked(t["checked_question"]).terms)
         first = next((end for end in range(2, len(raw) + 2, 2) if release.feed(raw[:end])), None)
         release.feed(raw)
         whole = ground(raw, context, t["lang"], t["checked_question"])

@@ -10,7 +10,9 @@ The dense-similarity refusal floor is not applied (it needs retrieval scores).
 
 --sample N (or --limit N) asks N questions drawn with --seed over all 300, not
 the first N; the passage mix has its own fixed seed (42), so a question gets
-the same passages whichever sample it is in.
+the same passages whichever sample it is in. --others asks the questions that
+sample leaves out instead: a development set for answer checks, disjoint from
+the reported sample.
 
 Accuracy follows RGB's checker: every item of `answer` must occur in the
 output; an item that is itself a list is a set of alternatives (any one).
@@ -27,7 +29,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.common import benchmarks_dir, peak_rss_mb, sample
+from eval.common import benchmarks_dir, peak_rss_mb, rest_of_sample, sample
 from eval.metrics import mean, percentile
 from eval.normalize import norm_answer
 from eval.report import bar_plot, console_table, md_table
@@ -115,6 +117,50 @@ def answer(question: str, texts: list[str], gen: Any, settings: Any, qid: Any) -
     }
 
 
+def regrounded(item: dict[str, Any], row: dict[str, Any], gen: Any, settings: Any, seed: int = 42) -> dict[str, Any]:
+    """A stored reply checked again by the current answer checks, on the passages it was shown (model-free)."""
+    from index.bm25 import tokenize
+    from rag.cite import ground
+    from rag.script import detect_lang
+    from rag.select import select_context
+
+    if not row.get("raw"):  # refused before generation: nothing to check again
+        return row
+    passages = _passages([t for t, _ in pick_passages(item, row["noise"], seed)], item["id"])
+    df: Counter[str] = Counter()
+    for p in passages:
+        df.update(set(tokenize(p.chunk.text)))
+    context = select_context(
+        item["query"], passages, gen.count_tokens, settings.context_tokens, dict(df), len(passages)
+    )
+    g = ground(row["raw"], context, detect_lang(item["query"]), item["query"])
+    correct = check_answer(g.answer, item["answer"]) if not g.refused else False
+    return {**row, "answer": g.answer, "refused": g.refused, "reason": g.reason, "correct": correct}
+
+
+def replay(run_dir: Path, settings: Any = None, bench: str | None = None) -> dict[str, dict[str, float]]:
+    """{noise: {accuracy, refused, changed}} for a stored run's replies checked again by the current code."""
+    from rag.config import Settings
+    from rag.generate import generator_for
+
+    s = settings or Settings()
+    items = {str(i["id"]): i for i in load(benchmarks_dir(bench) / "rgb" / "zh_refine.json")}
+    gen = generator_for(s)
+    rows = [json.loads(line) for line in (run_dir / "results.jsonl").open(encoding="utf-8")]
+    redone = [regrounded(items[str(r["id"])], r, gen, s) for r in tqdm(rows, desc="rgb replay", unit="q")]
+    out: dict[str, dict[str, float]] = {}
+    for rate in sorted({r["noise"] for r in rows}):
+        pairs = [(a, b) for a, b in zip(rows, redone, strict=True) if a["noise"] == rate]
+        out[f"{rate:.1f}"] = {
+            "stored_accuracy": mean([a["correct"] for a, _ in pairs]),
+            "accuracy": mean([b["correct"] for _, b in pairs]),
+            "stored_refused": mean([a["refused"] for a, _ in pairs]),
+            "refused": mean([b["refused"] for _, b in pairs]),
+            "changed": sum(a["refused"] != b["refused"] or a["answer"] != b["answer"] for a, b in pairs),
+        }
+    return out
+
+
 def run(
     out: Path,
     noise_rates: list[float] | None = None,
@@ -124,6 +170,7 @@ def run(
     bench: str | None = None,
     seed: int = 42,
     sample_seed: int = 0,
+    others: bool = False,
 ) -> dict[str, Any]:
     from rag.config import Settings
     from rag.generate import generator_for
@@ -131,7 +178,7 @@ def run(
     s = settings or Settings()
     items = load(benchmarks_dir(bench) / "rgb" / "zh_refine.json")
     n_all = len(items)
-    items = sample(items, limit, sample_seed)
+    items = rest_of_sample(items, limit, sample_seed) if others else sample(items, limit, sample_seed)
     gen = generator_for(s)
     rates = list(noise_rates if noise_rates is not None else NOISE_RATES)
     if rejection and 1.0 not in rates:
@@ -157,7 +204,10 @@ def run(
                 f.flush()
     summary: dict[str, Any] = {
         "n_questions": len(items),
-        "sample": "all" if len(items) == n_all else f"{len(items)} of {n_all}, seed {sample_seed}",
+        "sample": "all"
+        if len(items) == n_all
+        else f"{len(items)} of {n_all}, "
+        + (f"those the {limit} drawn with seed {sample_seed} leave out" if others else f"seed {sample_seed}"),
         "seed": sample_seed,
         "passage_seed": seed,
         "context_tokens": s.context_tokens,

@@ -439,6 +439,7 @@ class Reply:
     text: str
     context: list[ContextPassage]
     question: str
+    terms: tuple[str, ...] = ()  # the places and years asked about (`Asked.terms`)
 
     @cached_property
     def sources(self) -> str:
@@ -470,6 +471,37 @@ def _check_figures(r: Reply) -> str:
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
+
+
+def other_years(text: str, context: list[ContextPassage], years: tuple[str, ...]) -> list[str]:
+    """The years asked about when none of them is mentioned by the passages `text` cites and those passages
+    are dated to other years (their text, title or heading says "YYYY年"); else []."""
+    if not years:
+        return []
+    cited = [c.passage for c in context if c.n in cited_numbers(text)]
+    src = with_digits(
+        to_simplified(
+            "\n".join(
+                f"{p.meta.title if p.meta else ''} {p.chunk.title} {p.chunk.heading}\n{p.chunk.text}" for p in cited
+            )
+        )
+    )
+    if not cited or any(_mentions(y, src) for y in years) or not _YEAR.search(src):
+        return []
+    return list(years)
+
+
+def _check_year(r: Reply) -> str:
+    """An answer to a question about a year cites passages that speak of that year. Passages on the same
+    topic that mention only other years ("2021年度…" for a 2020 question, last year's figure) hold a fitting
+    answer to a different question. A passage that names no year at all (news of the day) is not held to it,
+    and of several years asked about ("2020年和2021年…") one cited suffices: the answer may be partial."""
+    asked_years = tuple(t for t in r.terms if t.isdigit())
+    wrong = other_years(r.text, r.context, asked_years)
+    return f"the cited passages speak of other years than {', '.join(wrong)}" if wrong else ""
+
+
 def supported_sentences(r: Reply) -> str:
     """The answer without its sentences that hold an unsupported figure; "" when no cited sentence is left."""
     kept = [s for s, ms in zip(answer_sentences(r.text), r.unsupported_by_sentence, strict=True) if not ms]
@@ -477,7 +509,7 @@ def supported_sentences(r: Reply) -> str:
     return text if cited_numbers(text) and re.search(r"\w", re.sub(r"\[\d+\]", "", text)) else ""
 
 
-CHECKS = (("claim_figures", _check_figures),)
+CHECKS = (("claim_year", _check_year), ("claim_figures", _check_figures))
 
 
 RULES = (
@@ -511,7 +543,7 @@ def ground(
     q = asked(question)
     text = _rewrite(answer, context, lang, q, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
-    reply = Reply(text, context, q.wording)
+    reply = Reply(text, context, q.wording, q.terms)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
@@ -521,7 +553,7 @@ def ground(
             kept = supported_sentences(reply)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
-                text, reply = kept, Reply(kept, context, q.wording)
+                text, reply = kept, Reply(kept, context, q.wording, q.terms)
                 continue
         if why:
             checks.append(Check(name, "fail", why))

@@ -6,7 +6,9 @@ only when (1) it is complete (its end mark and the citations after it have been
 read), (2) it passes the per-sentence repairs and figure check that `ground`
 would apply to it, (3) the text shown so far holds a cited statement, so a
 failing later sentence is dropped rather than turning the answer into a refusal,
-and (4) the reply can no longer read as the model's own refusal
+(4) the passages cited so far do not speak only of other years than the one asked
+about (`ground` refuses such an answer; later citations can only lift that), and (5) the
+reply can no longer read as the model's own refusal
 (`cite.is_model_refusal` only looks at a short reply's first 80 characters).
 Anything not yet released waits for the end of the reply, where `ground` decides.
 If the finished answer were ever not to extend what was shown (a bug, not a
@@ -27,6 +29,7 @@ from rag.cite import (
     fix_wan_kilowatt,
     fix_yi_as_billion,
     normalize_citations,
+    other_years,
     prune_citations,
     recite,
 )
@@ -49,10 +52,13 @@ class Release:
     """Feed the reply as it grows (`feed`); it returns the text that may be shown now. `finish` takes the
     whole-answer grounding and returns the final answer and what is left to show."""
 
-    def __init__(self, context: list[ContextPassage], lang: Lang, question: str = "") -> None:
+    def __init__(
+        self, context: list[ContextPassage], lang: Lang, question: str = "", terms: tuple[str, ...] = ()
+    ) -> None:
         self.context = context
         self.lang = lang
         self.question = question
+        self.years = tuple(t for t in terms if t.isdigit())
         self.valid = {c.n for c in context}
         self.sources = "\n".join(c.passage.chunk.text for c in context)
         self.shown = ""  # released text, its trailing whitespace held back (ground strips the end)
@@ -85,6 +91,8 @@ class Release:
             if not Reply(seg, self.context, self.question).unsupported_by_sentence[0]:
                 self._held.append(seg)  # a sentence with an unsupported figure is dropped, as ground drops it
         if not self._held or not (self.shown or any(_has_cited_content(p) for p in self._held)):
+            return ""
+        if other_years(self.shown + "".join(self._held), self.context, self.years):
             return ""
         if not cannot_become_refusal(raw):
             return ""

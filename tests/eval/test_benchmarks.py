@@ -36,7 +36,7 @@ def test_rgb_passage_mix_follows_the_noise_rate():
 
 
 def test_seeded_sample_spreads_over_the_whole_set():
-    from eval.common import sample
+    from eval.common import rest_of_sample, sample
 
     items = list(range(3219))
     drawn = sample(items, 200, 0)
@@ -45,6 +45,8 @@ def test_seeded_sample_spreads_over_the_whole_set():
     assert max(drawn) > 3000 and min(drawn) < 200  # from the whole file, not its first article
     assert sample(items, 200, 1) != drawn
     assert sample(items, None, 0) == items and sample(items[:5], 10, 0) == items[:5]
+    rest = rest_of_sample(items, 200, 0)  # the development set disjoint from the reported draw
+    assert len(rest) == len(items) - 200 and not set(rest) & set(drawn) and rest == sorted(rest)
 
 
 def test_cmrc_cache_is_keyed_on_the_data_file(tmp_path, monkeypatch):
@@ -109,6 +111,10 @@ def test_rgb_two_questions_one_noise_rate(tmp_path):
     rows = [json.loads(x) for x in (out / "results.jsonl").read_text("utf-8").splitlines()]
     assert len(rows) == 2 and all(r["n_positive"] == 3 for r in rows)
     assert (out / "report.md").is_file() and (out / "rgb_scores.png").is_file()
+    # the stored replies checked again by the current code (no model call): same checks, same outcome
+    assert main(["rgb", "--replay", str(out), "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "replay.json").read_text("utf-8"))
+    assert again["0.4"]["changed"] == 0 and again["0.4"]["accuracy"] == s["accuracy@0.4"]
 
 
 def test_ablation_without_selection_keeps_whole_passages_within_budget():

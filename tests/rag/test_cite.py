@@ -254,3 +254,28 @@ def test_recite_credits_a_passage_with_its_header():
     assert not ground(answer, ctx, "zh-Hans").refused
     # without the title's figure, the passage sharing more words takes the citation
     assert recite("开展苗木行动，扶持家庭农场，培育合作社[1]。", ctx) == "开展苗木行动，扶持家庭农场，培育合作社[2]。"
+
+
+def test_an_answer_citing_only_passages_of_other_years_is_refused():
+    """Made-up passages: asked about 2020, the cited passage speaks only of 2021 (a same-topic passage of the
+    wrong year); the check refuses it, streaming included."""
+    ctx = _ctx_texts("2021年度，清河县粮食总产量达到52万吨，比上年增长3%。", "2020年，清河县新建高标准农田8万亩。")
+    g = ground("52万吨[1]", ctx, "zh-Hans", "2020年清河县粮食总产量是多少？")
+    assert g.refused and any(c.name == "claim_year" and c.result == "fail" for c in g.checks)
+    # Switched off (ablation), the figure check alone passes it: the figure is in [1].
+    assert not ground("52万吨[1]", ctx, "zh-Hans", "2020年清河县粮食总产量是多少？", frozenset({"claim_year"})).refused
+
+
+def test_the_year_check_passes_ordinary_answers():
+    """False positives: a passage that names no year (news of the day), one that names the asked year among
+    others, the year in the title, and a question about two years answered for one of them."""
+    no_year = _ctx_texts("清河县粮食总产量达到52万吨，比上年增长3%。")
+    assert not ground("52万吨[1]", no_year, "zh-Hans", "2020年清河县粮食总产量是多少？").refused
+    both = _ctx_texts("2020年粮食总产量52万吨，较2015年增长一成。")
+    assert not ground("52万吨[1]", both, "zh-Hans", "2020年清河县粮食总产量是多少？").refused
+    chunk = Chunk("t:1", "t.txt", "全年粮食总产量52万吨，2019年为50万吨。", "", 0, 20, "清河县2020年统计公报")
+    titled = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=DocMeta(title="清河县2020年统计公报")), [chunk.text])]
+    assert not ground("52万吨[1]", titled, "zh-Hans", "2020年清河县粮食总产量是多少？").refused
+    two = _ctx_texts("2021年粮食总产量54万吨。")
+    assert not ground("2021年为54万吨[1]", two, "zh-Hans", "2020年和2021年粮食总产量各是多少？").refused
+    assert not ground("54万吨[1]", two, "zh-Hans", "粮食总产量是多少？").refused  # no year asked

@@ -98,3 +98,17 @@ def test_refusal_guard_on_ordinary_text():
     assert not cannot_become_refusal("河阳县将建设冷链物流园[1]。")  # short, no figure: "但未提及…" may follow
     assert not cannot_become_refusal("资料中未提及河阳县。")
     assert cannot_become_refusal("河阳县将建设冷链物流园，" * 10)  # past the window a refusal is not read
+
+
+def test_a_reply_citing_only_another_year_shows_nothing_early():
+    """Asked about 2025, the reply cites a passage dated only 2027: `ground` refuses it, so no sentence may be
+    released before the end; once a passage of the asked year is cited, the release goes on."""
+    question = "河阳县2025年要建成几个冷链物流园？"
+    terms = ("河阳县", "2025")
+    reply = "河阳县建成冷链物流园2个[1]。改造农村公路340公里[2]。"
+    release = Release(_ctx(), "zh-Hans", question, terms)
+    assert all(release.feed(reply[:end]) == "" for end in range(2, len(reply) + 1, 2))
+    grounded, _ = release.finish(ground(reply, _ctx(), "zh-Hans", question))
+    assert grounded.refused and release.shown == "" and grounded.answer == REFUSAL["zh-Hans"]
+    ok = Release(_ctx(), "zh-Hans", "河阳县2027年要建成几个冷链物流园？", ("河阳县", "2027"))
+    assert ok.feed(reply + "另") == reply
