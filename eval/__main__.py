@@ -144,7 +144,7 @@ def cmd_rgb(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if args.replay:
-        table = rgb.replay(Path(args.replay), settings_from_args(args), args.benchmarks)
+        table = rgb.replay(Path(args.replay), settings_from_args(args), args.benchmarks, frozenset(args.skip or []))
         out.mkdir(parents=True, exist_ok=True)
         (out / "replay.json").write_text(json.dumps(table, indent=1), encoding="utf-8")
         cols = ["stored_accuracy", "accuracy", "stored_refused", "refused", "changed"]
@@ -363,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask the questions the --sample/--seed draw leaves out (a development set disjoint from the reported one)",
     )
     p.add_argument("--replay", metavar="RUN", help="check a stored run's replies again with the current code (no LLM)")
+    p.add_argument(
+        "--skip", nargs="+", metavar="RULE", help="with --replay: answer rules to switch off (rag.cite.RULES)"
+    )
     p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
     p.set_defaults(func=cmd_rgb)
 

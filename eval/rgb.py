@@ -117,8 +117,16 @@ def answer(question: str, texts: list[str], gen: Any, settings: Any, qid: Any) -
     }
 
 
-def regrounded(item: dict[str, Any], row: dict[str, Any], gen: Any, settings: Any, seed: int = 42) -> dict[str, Any]:
-    """A stored reply checked again by the current answer checks, on the passages it was shown (model-free)."""
+def regrounded(
+    item: dict[str, Any],
+    row: dict[str, Any],
+    gen: Any,
+    settings: Any,
+    seed: int = 42,
+    skip: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """A stored reply checked again by the current answer checks (`skip`: rules switched off), on the passages
+    it was shown (model-free)."""
     from index.bm25 import tokenize
     from rag.cite import ground
     from rag.script import detect_lang
@@ -133,13 +141,16 @@ def regrounded(item: dict[str, Any], row: dict[str, Any], gen: Any, settings: An
     context = select_context(
         item["query"], passages, gen.count_tokens, settings.context_tokens, dict(df), len(passages)
     )
-    g = ground(row["raw"], context, detect_lang(item["query"]), item["query"])
+    g = ground(row["raw"], context, detect_lang(item["query"]), item["query"], skip=skip)
     correct = check_answer(g.answer, item["answer"]) if not g.refused else False
     return {**row, "answer": g.answer, "refused": g.refused, "reason": g.reason, "correct": correct}
 
 
-def replay(run_dir: Path, settings: Any = None, bench: str | None = None) -> dict[str, dict[str, float]]:
-    """{noise: {accuracy, refused, changed}} for a stored run's replies checked again by the current code."""
+def replay(
+    run_dir: Path, settings: Any = None, bench: str | None = None, skip: frozenset[str] = frozenset()
+) -> dict[str, dict[str, float]]:
+    """{noise: {accuracy, refused, changed}} for a stored run's replies checked again by the current code,
+    with the answer rules in `skip` switched off."""
     from rag.config import Settings
     from rag.generate import generator_for
 
@@ -147,7 +158,7 @@ def replay(run_dir: Path, settings: Any = None, bench: str | None = None) -> dic
     items = {str(i["id"]): i for i in load(benchmarks_dir(bench) / "rgb" / "zh_refine.json")}
     gen = generator_for(s)
     rows = [json.loads(line) for line in (run_dir / "results.jsonl").open(encoding="utf-8")]
-    redone = [regrounded(items[str(r["id"])], r, gen, s) for r in tqdm(rows, desc="rgb replay", unit="q")]
+    redone = [regrounded(items[str(r["id"])], r, gen, s, skip=skip) for r in tqdm(rows, desc="rgb replay", unit="q")]
     out: dict[str, dict[str, float]] = {}
     for rate in sorted({r["noise"] for r in rows}):
         pairs = [(a, b) for a, b in zip(rows, redone, strict=True) if a["noise"] == rate]

@@ -391,6 +391,62 @@ def complete_list(text: str, context: list[ContextPassage]) -> str:
     return text.rstrip() + ("\n" + "\n".join(added) if added else "")
 
 
+# Units and measure words a figure carries in Chinese text (longest first when matched).
+_UNITS = sorted(
+    (
+        "万亿美元 亿美元 万美元 美元 万亿元 亿元 万元 千元 元 欧元 英镑 日元 港元 万亿 亿 万 千 个百分点 百分点 % ‰ "
+        "万人次 人次 万人 人 名 位 个 家 户 所 座 台 辆 架 艘 件 项 条 款 部 篇 场 次 届 轮 期 批 只 头 株 套 处 "
+        "万吨 吨 千克 公斤 克 斤 万亩 亩 公顷 平方公里 平方千米 平方米 立方米 公里 千米 米 厘米 毫米 万千瓦 千瓦时 千瓦 "
+        "兆瓦 瓦 级 倍 岁 年 月 日 天 小时 分钟 秒 周 强 票 分 标准箱"
+    ).split(),
+    key=len,
+    reverse=True,
+)
+_UNIT_AFTER = re.compile("|".join(re.escape(u) for u in _UNITS))
+_BARE = re.compile(r"(?<![\d.A-Za-z])\d+(?:\.\d+)?(?![\d.]*\d)")
+
+
+def _units_of(figure: str, text: str) -> set[str]:
+    """The units that follow `figure` wherever `text` states it as a whole number ("" for none)."""
+    out = set()
+    for m in re.finditer(rf"(?<![\d.A-Za-z]){re.escape(figure)}(?![\d]|\.\d)", text):
+        unit = _UNIT_AFTER.match(text, m.end())
+        out.add(unit.group(0) if unit else "")
+    return out
+
+
+def add_units(text: str, context: list[ContextPassage]) -> str:
+    """A bare figure of a Chinese answer ("6.05[2]", "增长6.9，") gets the unit its cited passages give it.
+
+    Small models drop the unit the passage writes ("6.05万亿美元" → "6.05"), and a
+    figure without its unit is not an answer an official can quote. The unit is
+    added only when every statement of that figure in the passages the claim
+    cites carries the same one; a figure inside a name (iPhone 13, G20) or a list
+    number is left alone.
+    """
+    by_n = {c.n: with_digits(to_simplified(c.passage.chunk.text)) for c in context}
+    out = []
+    for sentence in answer_sentences(text):
+        pieces = []
+        for claim in _CLAIM_END.split(sentence):
+            cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
+            if not cited:
+                pieces.append(claim)
+                continue
+            source = "\n".join(cited)
+            skip = [m.span() for m in re.finditer(r"\[\d+\]", claim)] + [m.span() for m in _ITEM_NUMBER.finditer(claim)]
+
+            def repl(m: re.Match[str], source: str = source, skip: list[tuple[int, int]] = skip) -> str:
+                if any(a <= m.start() < b for a, b in skip) or _UNIT_AFTER.match(m.string, m.end()):
+                    return m.group(0)
+                units = _units_of(m.group(0), source)
+                return m.group(0) + units.pop() if len(units) == 1 and "" not in units else m.group(0)
+
+            pieces.append(_BARE.sub(repl, claim))
+        out.append("".join(pieces))
+    return "".join(out)
+
+
 def _rewrite(
     answer: str,
     context: list[ContextPassage],
@@ -410,6 +466,8 @@ def _rewrite(
         text = cite_uncited(text, context, question.wording)
     if "prune_citations" not in skip:
         text = prune_citations(text, context)
+    if lang != "en" and "add_units" not in skip:
+        text = add_units(text, context)
     if lang != "en" and "complete_list" not in skip and question.wants_list:
         text = complete_list(text, context)
     return text
@@ -515,6 +573,7 @@ CHECKS = (("claim_year", _check_year), ("claim_figures", _check_figures))
 RULES = (
     "recite",
     "prune_citations",
+    "add_units",
     "complete_list",
     "drop_unsupported",
     *(name for name, _ in CHECKS),

@@ -3,8 +3,8 @@
 The whole-answer check (`cite.ground`) stays the reference: the shown text is
 always a prefix of what it returns for the finished reply. A sentence is released
 only when (1) it is complete (its end mark and the citations after it have been
-read), (2) it passes the per-sentence repairs and figure check that `ground`
-would apply to it, (3) the text shown so far holds a cited statement, so a
+read), (2) it passes the per-sentence repairs (citations, units) and figure check
+that `ground` would apply to it, (3) the text shown so far holds a cited statement, so a
 failing later sentence is dropped rather than turning the answer into a refusal,
 (4) the passages cited so far do not speak only of other years than the one asked
 about (`ground` refuses such an answer; later citations can only lift that), and (5) the
@@ -23,6 +23,7 @@ from rag.cite import (
     Check,
     Grounding,
     Reply,
+    add_units,
     answer_sentences,
     cannot_become_refusal,
     drop_invalid_citations,
@@ -88,6 +89,7 @@ class Release:
         for seg in complete[self._decided :]:
             self._decided += 1
             seg = prune_citations(recite(seg, self.context), self.context)
+            seg = add_units(seg, self.context) if self.lang != "en" else seg
             if not Reply(seg, self.context, self.question).unsupported_by_sentence[0]:
                 self._held.append(seg)  # a sentence with an unsupported figure is dropped, as ground drops it
         if not self._held or not (self.shown or any(_has_cited_content(p) for p in self._held)):

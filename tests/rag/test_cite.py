@@ -279,3 +279,38 @@ def test_the_year_check_passes_ordinary_answers():
     two = _ctx_texts("2021年粮食总产量54万吨。")
     assert not ground("2021年为54万吨[1]", two, "zh-Hans", "2020年和2021年粮食总产量各是多少？").refused
     assert not ground("54万吨[1]", two, "zh-Hans", "粮食总产量是多少？").refused  # no year asked
+
+
+def test_a_bare_figure_gets_the_unit_its_passage_gives_it():
+    """Made-up passages: the model drops the unit ("6.05[1]"); the answer gets the passage's own unit."""
+    from rag.cite import add_units
+
+    ctx = _ctx_texts("全年外贸进出口总额6.05万亿美元，同比增长21.4%。", "清河县共有中小学38所，在校学生2.1万人。")
+    assert add_units("6.05[1]", ctx) == "6.05万亿美元[1]"
+    assert add_units("同比增长21.4，共有中小学38。[1][2]", ctx) == "同比增长21.4%，共有中小学38所。[1][2]"
+    g = ground("外贸总额6.05[1]", ctx, "zh-Hans", "外贸进出口总额是多少？")
+    assert not g.refused and g.answer == "外贸总额6.05万亿美元[1]"
+    assert any(c.name == "claim_figures" and c.result == "pass" for c in g.checks)
+
+
+def test_units_are_added_only_where_the_passage_is_unambiguous():
+    """False positives: a figure with its unit, a figure the passage states with two units or none, a figure
+    inside a name, a list number, an English answer, and a figure of an uncited passage stay as written."""
+    from rag.cite import add_units
+
+    ctx = _ctx_texts(
+        "新建厂房13座，其中13个已投产；发布iPhone 13手机。1. 建设冷库2个",
+        "全县有村庄120个。",
+    )
+    for answer in (
+        "新建厂房13座[1]",  # has its unit
+        "共13[1]",  # 13座 and 13个: which one is not known
+        "发布了iPhone 13[1]",  # part of a name
+        "1. 建设冷库[1]",  # a list number
+        "村庄120[1]",  # cites [1], which does not hold 120
+    ):
+        assert add_units(answer, ctx) == answer
+    assert add_units("建设冷库2[1]", ctx) == "建设冷库2个[1]"
+    en = "There are 120 villages [2]."
+    assert ground(en, ctx, "en", "How many villages?").answer == en  # English answers keep their own units
+    assert add_units("全县120[2]", ctx) == "全县120个[2]"

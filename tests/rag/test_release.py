@@ -112,3 +112,11 @@ def test_a_reply_citing_only_another_year_shows_nothing_early():
     assert grounded.refused and release.shown == "" and grounded.answer == REFUSAL["zh-Hans"]
     ok = Release(_ctx(), "zh-Hans", "河阳县2027年要建成几个冷链物流园？", ("河阳县", "2027"))
     assert ok.feed(reply + "另") == reply
+
+
+def test_a_released_sentence_carries_the_unit_the_final_answer_gives_it():
+    reply = "河阳县建成冷链物流园2[1]。改造农村公路340[2]。"
+    pieces, final, refused = stream(reply)
+    assert not refused and pieces and pieces[0][0] < len(reply)
+    assert "".join(p for _, p in pieces).startswith("河阳县建成冷链物流园2个[1]。")
+    assert final == "河阳县建成冷链物流园2个[1]。改造农村公路340公里[2]。" == ground(reply, _ctx(), "zh-Hans").answer
