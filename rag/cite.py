@@ -402,8 +402,10 @@ _UNITS = sorted(
     key=len,
     reverse=True,
 )
-_UNIT_AFTER = re.compile("|".join(re.escape(u) for u in _UNITS))
-_BARE = re.compile(r"(?<![\d.A-Za-z])\d+(?:\.\d+)?(?![\d.]*\d)")
+_UNIT_AFTER = re.compile(r"\s*(?:" + "|".join(re.escape(u) for u in _UNITS) + ")")
+# A figure standing alone: not part of a name (iPhone 13), a longer number (1,000), a range or a ratio (2022-2025,
+# 3、5个, 10:30, 2/3), whose unit belongs to the whole.
+_BARE = re.compile(r"(?<![\d.,A-Za-z\-–~～/:：、])\d+(?:[.,]\d+)*(?![\d.,]*\d)(?!\s*[\-–—~～至到、/:：])")
 
 
 def _units_of(figure: str, text: str) -> set[str]:
@@ -411,7 +413,7 @@ def _units_of(figure: str, text: str) -> set[str]:
     out = set()
     for m in re.finditer(rf"(?<![\d.A-Za-z]){re.escape(figure)}(?![\d]|\.\d)", text):
         unit = _UNIT_AFTER.match(text, m.end())
-        out.add(unit.group(0) if unit else "")
+        out.add(unit.group(0).strip() if unit else "")
     return out
 
 
@@ -567,7 +569,7 @@ def supported_sentences(r: Reply) -> str:
     return text if cited_numbers(text) and re.search(r"\w", re.sub(r"\[\d+\]", "", text)) else ""
 
 
-CHECKS = (("claim_year", _check_year), ("claim_figures", _check_figures))
+CHECKS = (("claim_figures", _check_figures), ("claim_year", _check_year))  # the year check reads what is kept
 
 
 RULES = (

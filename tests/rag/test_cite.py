@@ -314,3 +314,13 @@ def test_units_are_added_only_where_the_passage_is_unambiguous():
     en = "There are 120 villages [2]."
     assert ground(en, ctx, "en", "How many villages?").answer == en  # English answers keep their own units
     assert add_units("全县120[2]", ctx) == "全县120个[2]"
+
+
+def test_units_are_not_added_inside_ranges_times_or_longer_numbers():
+    from rag.cite import add_units
+
+    ctx = _ctx_texts("2022年完成投资1000万元，工期3个月，10时开工，已有5 万亩。")
+    for answer in ("2022-2025年[1]", "10:30开工[1]", "投资1,000[1]", "已有5 万亩[1]", "3、5个[1]"):
+        assert add_units(answer, ctx) == answer
+    assert add_units("投资1000[1]", ctx) == "投资1000万元[1]"
+    assert add_units("已有5[1]", ctx) == "已有5万亩[1]"  # the passage's unit after a space
