@@ -19,7 +19,7 @@ from rag.numerals import with_digits
 from rag.question import asked
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
-from rag.types import Asked, Chunk
+from rag.types import Asked, Chunk, Passage
 
 REFUSAL = {
     "zh-Hans": "资料中没有找到这个问题的答案。",
@@ -534,18 +534,23 @@ def _check_figures(r: Reply) -> str:
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 
 
+def _document_dates(p: Passage) -> str:
+    """A passage's document: its title, number and dates (issued, signed, adopted, amended, in force). A question
+    may name the year of the document itself ("2024年修订的…法"), which its articles never repeat."""
+    m = p.meta
+    if m is None:
+        return p.chunk.title
+    return " ".join([m.title, p.chunk.title, m.doc_number, m.date, m.signed_date, m.adopted, *m.amended, m.effective])
+
+
 def other_years(text: str, context: list[ContextPassage], years: tuple[str, ...]) -> list[str]:
-    """The years asked about when none of them is mentioned by the passages `text` cites and those passages
-    are dated to other years (their text, title or heading says "YYYY年"); else []."""
+    """The years asked about when none of them is mentioned by the passages `text` cites (their text, heading,
+    or their document's title, number and dates) and those passages speak of other years ("YYYY年"); else []."""
     if not years:
         return []
     cited = [c.passage for c in context if c.n in cited_numbers(text)]
     src = with_digits(
-        to_simplified(
-            "\n".join(
-                f"{p.meta.title if p.meta else ''} {p.chunk.title} {p.chunk.heading}\n{p.chunk.text}" for p in cited
-            )
-        )
+        to_simplified("\n".join(f"{_document_dates(p)} {p.chunk.heading}\n{p.chunk.text}" for p in cited))
     )
     if not cited or any(_mentions(y, src) for y in years) or not _YEAR.search(src):
         return []

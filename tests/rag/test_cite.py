@@ -324,3 +324,15 @@ def test_units_are_not_added_inside_ranges_times_or_longer_numbers():
         assert add_units(answer, ctx) == answer
     assert add_units("投资1000[1]", ctx) == "投资1000万元[1]"
     assert add_units("已有5[1]", ctx) == "已有5万亩[1]"  # the passage's unit after a space
+
+
+def test_a_question_naming_the_documents_own_year_is_not_a_wrong_year():
+    """A made-up law amended in 2024 whose article says it takes effect in 2025: asked about "the 2024
+    amendment", the answer citing that article is about the asked document (its dates count)."""
+    text = "第四十条　本法自2025年1月1日起施行。"
+    meta = DocMeta(title="中华人民共和国河道养护法", amended=["2024-06-28"], effective="2025-01-01")
+    chunk = Chunk("law:40", "law.txt", text, "第五章 附则 > 第四十条", 0, len(text), meta.title)
+    ctx = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=meta), [text])]
+    assert not ground("2025年1月1日[1]", ctx, "zh-Hans", "2024年修订的河道养护法何时施行？").refused
+    bare = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=DocMeta(title=meta.title)), [text])]
+    assert ground("2025年1月1日[1]", bare, "zh-Hans", "2024年修订的河道养护法何时施行？").refused
