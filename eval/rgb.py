@@ -76,20 +76,26 @@ def _passages(texts: list[str], qid: Any):
     return out
 
 
-def answer(question: str, texts: list[str], gen: Any, settings: Any, qid: Any) -> dict[str, Any]:
-    """Run the answering half of the pipeline on given passages."""
+def shown_context(question: str, texts: list[str], qid: Any, gen: Any, settings: Any) -> list[Any]:
+    """The passages as the prompt shows them: the project's sentence selection within its token budget."""
     from index.bm25 import tokenize
-    from rag.cite import REFUSAL, ground, missing_terms
-    from rag.prompt import answer_messages
-    from rag.script import detect_lang
     from rag.select import select_context
 
-    t0 = time.perf_counter()
-    lang = detect_lang(question)
     passages = _passages(texts, qid)
     df: Counter[str] = Counter()
     for p in passages:
         df.update(set(tokenize(p.chunk.text)))
+    return select_context(question, passages, gen.count_tokens, settings.context_tokens, dict(df), len(passages))
+
+
+def answer(question: str, texts: list[str], gen: Any, settings: Any, qid: Any) -> dict[str, Any]:
+    """Run the answering half of the pipeline on given passages."""
+    from rag.cite import REFUSAL, ground, missing_terms
+    from rag.prompt import answer_messages
+    from rag.script import detect_lang
+
+    t0 = time.perf_counter()
+    lang = detect_lang(question)
     missing = missing_terms(question, "\n".join(texts))
     if missing:
         return {
@@ -100,7 +106,7 @@ def answer(question: str, texts: list[str], gen: Any, settings: Any, qid: Any) -
             "first_token_ms": 0.0,
             "total_ms": round((time.perf_counter() - t0) * 1000, 1),
         }
-    context = select_context(question, passages, gen.count_tokens, settings.context_tokens, dict(df), len(passages))
+    context = shown_context(question, texts, qid, gen, settings)
     raw, first = "", 0.0
     for tok in gen.stream(answer_messages(question, context, lang), settings.max_new_tokens):
         if not first:
@@ -127,20 +133,13 @@ def regrounded(
 ) -> dict[str, Any]:
     """A stored reply checked again by the current answer checks (`skip`: rules switched off), on the passages
     it was shown (model-free)."""
-    from index.bm25 import tokenize
     from rag.cite import ground
     from rag.script import detect_lang
-    from rag.select import select_context
 
     if not row.get("raw"):  # refused before generation: nothing to check again
         return row
-    passages = _passages([t for t, _ in pick_passages(item, row["noise"], seed)], item["id"])
-    df: Counter[str] = Counter()
-    for p in passages:
-        df.update(set(tokenize(p.chunk.text)))
-    context = select_context(
-        item["query"], passages, gen.count_tokens, settings.context_tokens, dict(df), len(passages)
-    )
+    texts = [t for t, _ in pick_passages(item, row["noise"], seed)]
+    context = shown_context(item["query"], texts, item["id"], gen, settings)
     g = ground(row["raw"], context, detect_lang(item["query"]), item["query"], skip=skip)
     correct = check_answer(g.answer, item["answer"]) if not g.refused else False
     return {**row, "answer": g.answer, "refused": g.refused, "reason": g.reason, "correct": correct}

@@ -16,20 +16,20 @@ import argparse
 import json
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 
 import jieba
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from eval import rgb
 from eval.common import benchmarks_dir, sample
-from index.bm25 import tokenize
 from rag.cite import _overlap, cited_numbers
 from rag.config import Settings
 from rag.generate import generator_for
 from rag.prompt import SYSTEM
 from rag.script import to_simplified
-from rag.select import select_context, split_sentences
+from rag.select import split_sentences
 
 QUESTION_WORDS = set("哪 谁 几 多少 什么 哪里 哪个 哪些 何 是 的 了 吗 呢 在 年 会 将 为 有".split())
 VERIFY = "资料：{src}\n问题：{q}\n回答：{a}\n资料是否明确给出了这个问题的这个答案？只回答“是”或“否”。"
@@ -73,11 +73,8 @@ def main() -> int:
             if str(r["id"]) in reported or r["refused"]:
                 continue
             item = by_id[str(r["id"])]
-            passages = rgb._passages([t for t, _ in rgb.pick_passages(item, r["noise"])], item["id"])
-            df: Counter[str] = Counter()
-            for p in passages:
-                df.update(set(tokenize(p.chunk.text)))
-            ctx = select_context(item["query"], passages, gen.count_tokens, s.context_tokens, dict(df), len(passages))
+            texts = [t for t, _ in rgb.pick_passages(item, r["noise"])]
+            ctx = rgb.shown_context(item["query"], texts, item["id"], gen, s)
             if args.method == "coverage":
                 score = coverage(item["query"], r["answer"], ctx)
             else:
