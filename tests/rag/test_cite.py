@@ -258,7 +258,7 @@ def test_recite_credits_a_passage_with_its_header():
 
 def test_an_answer_citing_only_passages_of_other_years_is_refused():
     """Made-up passages: asked about 2020, the cited passage speaks only of 2021 (a same-topic passage of the
-    wrong year); the check refuses it, streaming included."""
+    wrong year); the check refuses it (the streaming side is in test_release.py)."""
     ctx = _ctx_texts("2021年度，清河县粮食总产量达到52万吨，比上年增长3%。", "2020年，清河县新建高标准农田8万亩。")
     g = ground("52万吨[1]", ctx, "zh-Hans", "2020年清河县粮食总产量是多少？")
     assert g.refused and any(c.name == "claim_year" and c.result == "fail" for c in g.checks)
