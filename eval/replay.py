@@ -108,7 +108,7 @@ def release_consistency(run: StoredRun) -> dict[str, Any]:
         if "raw" not in t or not context:
             continue
         raw = t["raw"]
-        release = Release(context, t["lang"], t["checked_question"], asked(t["checked_question"]).terms)
+        release = Release(context, t["lang"], t["checked_question"], asked(t["checked_question"]).years)
         first = next((end for end in range(2, len(raw) + 2, 2) if release.feed(raw[:end])), None)
         release.feed(raw)
         whole = ground(raw, context, t["lang"], t["checked_question"])

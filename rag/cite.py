@@ -391,6 +391,15 @@ def complete_list(text: str, context: list[ContextPassage]) -> str:
     return text.rstrip() + ("\n" + "\n".join(added) if added else "")
 
 
+_CLAIM_END = re.compile(r"(?<=[\]】］])(?!\s*[\[【［])")  # after a run of citation markers
+
+
+def claims(sentence: str) -> list[tuple[str, list[int]]]:
+    """The claims of an answer sentence with the passages each cites: a claim ends at its citations
+    ("A[1]，B[2]。" holds two); one citing nothing is held to its sentence's citations."""
+    return [(claim, cited_numbers(claim) or cited_numbers(sentence)) for claim in _CLAIM_END.split(sentence)]
+
+
 # Units and measure words a figure carries in Chinese text (longest first when matched).
 _UNITS = sorted(
     (
@@ -430,8 +439,8 @@ def add_units(text: str, context: list[ContextPassage]) -> str:
     out = []
     for sentence in answer_sentences(text):
         pieces = []
-        for claim in _CLAIM_END.split(sentence):
-            cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
+        for claim, ns in claims(sentence):
+            cited = [by_n[n] for n in ns if n in by_n]
             if not cited:
                 pieces.append(claim)
                 continue
@@ -489,9 +498,6 @@ def evidence(context: list[ContextPassage]) -> str:
     return "\n".join(parts)
 
 
-_CLAIM_END = re.compile(r"(?<=[\]】］])(?!\s*[\[【［])")  # after a run of citation markers
-
-
 @dataclass
 class Reply:
     """What a check reads: the answer (form repaired), the passages shown and what was asked."""
@@ -499,7 +505,7 @@ class Reply:
     text: str
     context: list[ContextPassage]
     question: str
-    terms: tuple[str, ...] = ()  # the places and years asked about (`Asked.terms`)
+    years: tuple[str, ...] = ()  # the years asked about (`Asked.years`)
 
     @cached_property
     def sources(self) -> str:
@@ -514,8 +520,8 @@ class Reply:
         out = []
         for sentence in answer_sentences(self.text):
             missing = []
-            for claim in _CLAIM_END.split(sentence):  # "A[1]，B[2]。" holds two claims
-                cited = [by_n[n] for n in cited_numbers(claim) or cited_numbers(sentence) if n in by_n]
+            for claim, ns in claims(sentence):
+                cited = [by_n[n] for n in ns if n in by_n]
                 missing += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
             out.append(missing)
         return out
@@ -562,8 +568,7 @@ def _check_year(r: Reply) -> str:
     topic that mention only other years ("2021年度…" for a 2020 question, last year's figure) hold a fitting
     answer to a different question. A passage that names no year at all (news of the day) is not held to it,
     and of several years asked about ("2020年和2021年…") one cited suffices: the answer may be partial."""
-    asked_years = tuple(t for t in r.terms if t.isdigit())
-    wrong = other_years(r.text, r.context, asked_years)
+    wrong = other_years(r.text, r.context, r.years)
     return f"the cited passages speak of other years than {', '.join(wrong)}" if wrong else ""
 
 
@@ -609,7 +614,7 @@ def ground(
     q = asked(question)
     text = _rewrite(answer, context, lang, q, skip)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
-    reply = Reply(text, context, q.wording, q.terms)
+    reply = Reply(text, context, q.wording, q.years)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
@@ -619,7 +624,7 @@ def ground(
             kept = supported_sentences(reply)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
-                text, reply = kept, Reply(kept, context, q.wording, q.terms)
+                text, reply = kept, Reply(kept, context, q.wording, q.years)
                 continue
         if why:
             checks.append(Check(name, "fail", why))

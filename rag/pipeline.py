@@ -223,7 +223,7 @@ class Pipeline:
             messages = answer_messages(question_read, context, lang)
             for attempt in range(2):
                 raw, chinese = "", False
-                release = Release(context, lang, question_read.wording, question_read.terms)
+                release = Release(context, lang, question_read.wording, question_read.years)
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok

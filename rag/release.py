@@ -26,6 +26,7 @@ from rag.cite import (
     add_units,
     answer_sentences,
     cannot_become_refusal,
+    cited_numbers,
     drop_invalid_citations,
     fix_wan_kilowatt,
     fix_yi_as_billion,
@@ -54,12 +55,13 @@ class Release:
     whole-answer grounding and returns the final answer and what is left to show."""
 
     def __init__(
-        self, context: list[ContextPassage], lang: Lang, question: str = "", terms: tuple[str, ...] = ()
+        self, context: list[ContextPassage], lang: Lang, question: str = "", years: tuple[str, ...] = ()
     ) -> None:
         self.context = context
         self.lang = lang
         self.question = question
-        self.years = tuple(t for t in terms if t.isdigit())
+        self.years = years  # asked about (`Asked.years`)
+        self._other_years: dict[frozenset[int], bool] = {}  # the year check, by the passages cited so far
         self.valid = {c.n for c in context}
         self.sources = "\n".join(c.passage.chunk.text for c in context)
         self.shown = ""  # released text, its trailing whitespace held back (ground strips the end)
@@ -94,13 +96,20 @@ class Release:
                 self._held.append(seg)  # a sentence with an unsupported figure is dropped, as ground drops it
         if not self._held or not (self.shown or any(_has_cited_content(p) for p in self._held)):
             return ""
-        if other_years(self.shown + "".join(self._held), self.context, self.years):
+        if self._cites_other_years(self.shown + "".join(self._held)):
             return ""
         if not cannot_become_refusal(raw):
             return ""
         piece = self._show("".join(self._held))
         self._held = []
         return piece
+
+    def _cites_other_years(self, text: str) -> bool:
+        """`cite.other_years` for the passages `text` cites, computed once per set of citations (not per token)."""
+        cited = frozenset(cited_numbers(text))
+        if cited not in self._other_years:
+            self._other_years[cited] = bool(other_years(text, self.context, self.years))
+        return self._other_years[cited]
 
     def _show(self, text: str) -> str:
         if not self.shown and not self._pending_space:

@@ -170,6 +170,11 @@ class Asked:
     terms: tuple[str, ...] = ()  # names and years of `search` the sources must mention
 
     @property
+    def years(self) -> tuple[str, ...]:
+        """The years among `terms` (the answer's year check reads them)."""
+        return tuple(t for t in self.terms if t.isdigit())
+
+    @property
     def wording(self) -> str:
         """Both forms, one per line (the text an answer's checks read as the question)."""
         return self.text if self.text == self.search else f"{self.text}\n{self.search}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rag.question import (
+    analyse,
     asks_document_facts,
     is_goal_question,
     is_list_question,
@@ -27,6 +28,7 @@ def test_overview_metadata_and_document_facts():
 def test_goal_and_terms():
     assert is_goal_question("到2030年的目标是什么？") and not is_goal_question("去年完成了什么？")
     assert question_terms("松阳县2024年的茶园面积是多少？") == ["松阳县", "2024"]
+    assert analyse("松阳县2024年的茶园面积是多少？").years == ("2024",)  # the years among the terms
     assert question_terms("全县的城区面积是多少？") == []  # generic words are no places
 
 

@@ -104,13 +104,12 @@ def test_a_reply_citing_only_another_year_shows_nothing_early():
     """Asked about 2025, the reply cites a passage dated only 2027: `ground` refuses it, so no sentence may be
     released before the end; once a passage of the asked year is cited, the release goes on."""
     question = "河阳县2025年要建成几个冷链物流园？"
-    terms = ("河阳县", "2025")
     reply = "河阳县建成冷链物流园2个[1]。改造农村公路340公里[2]。"
-    release = Release(_ctx(), "zh-Hans", question, terms)
+    release = Release(_ctx(), "zh-Hans", question, ("2025",))
     assert all(release.feed(reply[:end]) == "" for end in range(2, len(reply) + 1, 2))
     grounded, _ = release.finish(ground(reply, _ctx(), "zh-Hans", question))
     assert grounded.refused and release.shown == "" and grounded.answer == REFUSAL["zh-Hans"]
-    ok = Release(_ctx(), "zh-Hans", "河阳县2027年要建成几个冷链物流园？", ("河阳县", "2027"))
+    ok = Release(_ctx(), "zh-Hans", "河阳县2027年要建成几个冷链物流园？", ("2027",))
     assert ok.feed(reply + "另") == reply
 
 
