@@ -427,9 +427,9 @@ def _units_of(figure: str, text: str) -> set[str]:
 
 
 def add_units(text: str, context: list[ContextPassage]) -> str:
-    """A bare figure of a Chinese answer ("6.05[2]", "增长6.9，") gets the unit its cited passages give it.
+    """A bare figure of a Chinese answer ("3.2[2]", "增长4.7，") gets the unit its cited passages give it.
 
-    Small models drop the unit the passage writes ("6.05万亿美元" → "6.05"), and a
+    Small models drop the unit the passage writes ("3.2万亿美元" → "3.2"), and a
     figure without its unit is not an answer an official can quote. The unit is
     added only when every statement of that figure in the passages the claim
     cites carries the same one; a figure inside a name (iPhone 13, G20) or a list
