@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
 
+from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import with_digits
@@ -112,13 +113,16 @@ def _citable_text(chunk: Chunk) -> str:
     return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{with_digits(chunk.text)}"
 
 
-def recite(text: str, context: list[ContextPassage]) -> str:
+def recite(text: str, context: list[ContextPassage], closeness: Closeness | None = None) -> str:
     """Point each sentence's citation at the passage that holds what it says.
 
     A small model often copies a figure from [1] but writes [2]; the place
     check would then refuse a right answer, and the user would be sent to the
     wrong source. A sentence is re-cited only when another passage clearly
-    holds more of its figures and words than the cited one.
+    holds more of its figures and words than the cited one. With `closeness`
+    (an English answer, whose words no Chinese passage shares), meaning stands
+    in for words: another passage takes the citation when it holds as many of
+    the sentence's figures and is the closest in meaning.
     """
     # a passage is credited with what the figure check credits it with: its header (title, metadata) too
     texts = {c.n: to_simplified(header_for(c.passage, c.with_meta) + _citable_text(c.passage.chunk)) for c in context}
@@ -132,14 +136,18 @@ def recite(text: str, context: list[ContextPassage]) -> str:
             out.append(seg)
             continue
         figures = _FIGURE.findall(body)
+        near = closeness(body, context) if closeness else {}
 
-        def support(n: int, figures: list[str] = figures, body: str = body) -> tuple[int, int]:
-            return sum(f in texts[n] for f in figures), _overlap(body, texts[n])
+        def support(
+            n: int, figures: list[str] = figures, body: str = body, near: dict[int, float] = near
+        ) -> tuple[int, float]:
+            return sum(f in texts[n] for f in figures), near[n] if near else _overlap(body, texts[n])
 
         best = max(texts, key=support)
         have = max(support(n) for n in cited)
         got = support(best)
-        if best not in cited and (got[0] > have[0] or (got[0] == have[0] and got[1] >= 1.5 * have[1] + 3)):
+        clearly = got[1] > have[1] if near else got[1] >= 1.5 * have[1] + 3
+        if best not in cited and (got[0] > have[0] or (got[0] == have[0] and clearly)):
             first = True
 
             def swap(m: re.Match[str], best: int = best) -> str:
@@ -494,6 +502,7 @@ def _rewrite(
     lang: Lang,
     question: Asked,
     skip: frozenset[str] = frozenset(),
+    closeness: Closeness | None = None,
 ) -> str:
     """Repairs that change form, never content: citation syntax, units in English, citations pointed right,
     a quoted list completed from its passage."""
@@ -501,7 +510,8 @@ def _rewrite(
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
-    text = recite(text, context) if "recite" not in skip else text
+    if "recite" not in skip:
+        text = recite(text, context, closeness if lang == "en" and "recite_by_meaning" not in skip else None)
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question.wording)
@@ -614,6 +624,7 @@ CHECKS = (("claim_figures", _check_figures), ("claim_year", _check_year))  # the
 
 RULES = (
     "recite",
+    "recite_by_meaning",
     "prune_citations",
     "add_units",
     "complete_list",
@@ -628,13 +639,15 @@ def ground(
     lang: Lang,
     question: Asked | str = "",
     skip: frozenset[str] = frozenset(),
+    closeness: Closeness | None = None,
 ) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal,
     except that sentences with an unsupported figure are dropped when a cited sentence remains (drop_unsupported).
 
     The checks performed are recorded (with the reason of a failure), so an
     evaluation can tell which check refused an answer and how often each fires.
-    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies.
+    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies; `closeness` (the
+    embedder's, `rag.closeness`) lets an English answer be re-cited by meaning.
     """
     raw = normalize_citations(answer).strip()
     if only_citations(raw) or is_model_refusal(raw):
@@ -642,7 +655,7 @@ def ground(
         return Grounding(REFUSAL[lang], True, "model_refusal", [Check("model_refusal", "fail", why)])
     checks = [Check("model_refusal", "pass")]
     q = asked(question)
-    text = _rewrite(answer, context, lang, q, skip)
+    text = _rewrite(answer, context, lang, q, skip, closeness)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
     reply = Reply(text, context, q.wording, q.years)
     for name, check in CHECKS:

@@ -31,6 +31,7 @@ from rag.cite import (
     missing_terms,
     only_citations,
 )
+from rag.closeness import SentenceCloseness
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
@@ -83,6 +84,7 @@ class Pipeline:
     def __init__(self, settings: Settings | None = None, generator: Generator | None = None) -> None:
         self.settings = settings or Settings()
         self.embedder = load_embedder(self.settings.embedder)
+        self.closeness = SentenceCloseness(self.embedder)  # English answers are re-cited by meaning
         self._generator = generator
         self._lock = threading.Lock()
         s = self.settings
@@ -223,7 +225,7 @@ class Pipeline:
             messages = answer_messages(question_read, context, lang)
             for attempt in range(2):
                 raw, chinese = "", False
-                release = Release(context, lang, question_read.wording, question_read.years)
+                release = Release(context, lang, question_read.wording, question_read.years, self.closeness)
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
@@ -257,7 +259,7 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(question_read, [best], lang, retry)
-            grounded, rest = release.finish(ground(raw, context, lang, question_read))
+            grounded, rest = release.finish(ground(raw, context, lang, question_read, closeness=self.closeness))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of

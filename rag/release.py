@@ -35,6 +35,7 @@ from rag.cite import (
     prune_citations,
     recite,
 )
+from rag.closeness import Closeness
 from rag.script import Lang
 from rag.select import ContextPassage
 
@@ -55,9 +56,15 @@ class Release:
     whole-answer grounding and returns the final answer and what is left to show."""
 
     def __init__(
-        self, context: list[ContextPassage], lang: Lang, question: str = "", years: tuple[str, ...] = ()
+        self,
+        context: list[ContextPassage],
+        lang: Lang,
+        question: str = "",
+        years: tuple[str, ...] = (),
+        closeness: Closeness | None = None,
     ) -> None:
         self.context = context
+        self.closeness = closeness if lang == "en" else None  # as `ground` re-cites: by meaning in English
         self.lang = lang
         self.question = question
         self.years = years  # asked about (`Asked.years`)
@@ -90,7 +97,7 @@ class Release:
         complete = self._sentences(raw)
         for seg in complete[self._decided :]:
             self._decided += 1
-            seg = prune_citations(recite(seg, self.context), self.context)
+            seg = prune_citations(recite(seg, self.context, self.closeness), self.context)
             seg = add_units(seg, self.context) if self.lang != "en" else seg
             if not Reply(seg, self.context, self.question).unsupported_by_sentence[0]:
                 self._held.append(seg)  # a sentence with an unsupported figure is dropped, as ground drops it
