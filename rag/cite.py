@@ -263,8 +263,6 @@ def unsupported_numbers(answer: str, sources: str) -> list[str]:
     for m in re.finditer(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", body, re.I):
         raw = m.group(1).replace(",", "")
         if re.search(rf"(?<![\d.]){re.escape(raw)}(?![\d]|\.\d)", src_text):  # a whole number, not 3 of 32
-            if clash := _unit_clash(raw, body, m.end(1), sources):
-                missing.append(raw + clash)
             continue
         vals = _values(m.group(0))
         if not vals & src_values:
@@ -425,34 +423,6 @@ _UNIT_AFTER = re.compile(r"\s*(?:" + "|".join(re.escape(u) for u in _UNITS) + ")
 # A figure standing alone: not part of a name (iPhone 13), a longer number (1,000), a range or a ratio (2022-2025,
 # 3、5个, 10:30, 2/3), whose unit belongs to the whole.
 _BARE = re.compile(r"(?<![\d.,A-Za-z\-–~～/:：、])\d+(?:[.,]\d+)*(?![\d.,]*\d)(?!\s*[\-–—~～至到、/:：])")
-
-
-# Units whose change changes the quantity: money, area, mass, length, volume, energy, people, shares. A measure
-# word (个, 家, 项) or a date unit is often reworded and is not compared.
-_QUANTITY = frozenset(
-    "万亿美元 亿美元 万美元 美元 万亿元 亿元 万元 千元 元 欧元 英镑 日元 港元 个百分点 百分点 % ‰ 万人次 人次 万人 "
-    "万吨 吨 千克 公斤 克 斤 万亩 亩 公顷 平方公里 平方千米 平方米 立方米 公里 千米 米 厘米 毫米 万千瓦 千瓦时 千瓦 兆瓦 "
-    "标准箱 倍".split()
-)
-_SAME_UNIT = {"个百分点": "百分点", "平方千米": "平方公里", "公斤": "千克", "千米": "公里"}
-
-
-def _unit_clash(figure: str, answer: str, end: int, sources: str) -> str:
-    """The quantity unit the answer gives `figure` (ending at `end`) if no statement of it in `sources` has it.
-
-    "5000亩" read off a passage that says only "5000亿元" is another quantity's
-    figure with the asked quantity's unit. The sources must state the figure
-    with units, all of them other than the answer's (亿 and 亿元 are one unit);
-    a bare or hedged statement there ("5000余亩") leaves the claim standing.
-    """
-    unit = _UNIT_AFTER.match(to_simplified(answer[end : end + 8]))
-    if not unit or unit.group(0).strip() not in _QUANTITY:
-        return ""
-    said = _SAME_UNIT.get(unit.group(0).strip(), unit.group(0).strip())
-    units = {_SAME_UNIT.get(u, u) for u in _units_of(figure, to_simplified(re.sub(r"(?<=\d),(?=\d{3})", "", sources)))}
-    if not units or "" in units or any(u.startswith(said) or said.startswith(u) for u in units):
-        return ""
-    return unit.group(0).strip()
 
 
 def _units_of(figure: str, text: str) -> set[str]:
