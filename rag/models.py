@@ -58,11 +58,16 @@ MODELS = {
 DEFAULT_LLM = "qwen2.5-1.5b"
 
 
-def cache_dir() -> Path:
+def user_cache() -> Path:
+    """The program's cache folder ($RAG_CACHE_DIR, else $XDG_CACHE_HOME/zh-policy-rag): models and derived data."""
     base = os.environ.get("RAG_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "zh-policy-rag"
     )
-    return Path(base) / "models"
+    return Path(base)
+
+
+def cache_dir() -> Path:
+    return user_cache() / "models"
 
 
 def model_path(key: str = DEFAULT_LLM) -> Path:

@@ -141,7 +141,7 @@ class Pipeline:
 
         list(self.generator.stream([{"role": "system", "content": SYSTEM}, {"role": "user", "content": "你好"}], 1))
         self.retriever.known_places()  # the follow-up check's place names, read once from the index
-        self.retriever.place_counts()  # the gazetteer English questions are read back with (POS-tags every chunk)
+        self.retriever.place_counts()  # the gazetteer English questions are read back with (tags cached per document)
 
     def model_info(self) -> ModelInfo:
         llm = self._generator.name if self._generator else self.settings.llm

@@ -11,8 +11,12 @@ place's best passages reach the top k.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -21,11 +25,12 @@ from index.stores import SearchIndex, Signals
 from rag.config import Settings
 from rag.law import article_number, canonical_references
 from rag.metadata import place_stem
+from rag.models import user_cache
 from rag.places import known_places
 from rag.question import NOT_PLACES, asked, question_terms
 from rag.scope import allows, row_fields
 from rag.script import to_simplified
-from rag.types import Asked, Passage, Scope
+from rag.types import Asked, Chunk, Passage, Scope
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -180,9 +185,9 @@ class Retriever:
         return merged
 
     def places(self) -> frozenset[str]:
-        """The place names of the indexed documents (built on first use)."""
+        """The place names of the indexed documents (built on first use; each document's tags are cached)."""
         if self._places is None:
-            self._places = gazetteer(c.text for c in self.index.chunks)
+            self._places = cached_gazetteer(self.index.chunks, user_cache() / "gazetteer")
         return self._places
 
     def known_places(self) -> dict[str, int]:
@@ -250,8 +255,8 @@ def _pairs(text: str) -> set[str]:
     return {simp[i : i + 2] for i in range(len(simp) - 1) if _CJK.match(simp[i]) and _CJK.match(simp[i + 1])}
 
 
-def gazetteer(texts: Iterable[str]) -> frozenset[str]:
-    """Place names of the corpus itself (寿光市, 衢州…): jieba words tagged ns or ending in 省/市/县/区."""
+def _tagged_places(texts: Iterable[str]) -> set[str]:
+    """Words jieba tags ns, or that end in 省/市/县/区 (the slow part: every text is POS-tagged)."""
     import jieba.posseg as pseg
 
     names: set[str] = set()
@@ -259,7 +264,52 @@ def gazetteer(texts: Iterable[str]) -> frozenset[str]:
         for word, flag in pseg.cut(to_simplified(text)):
             if 2 <= len(word) <= 4 and (flag == "ns" or (len(word) >= 3 and word[-1] in "省市县区")):
                 names.add(word)
+    return names
+
+
+def _real_places(names: Iterable[str]) -> frozenset[str]:
     return frozenset(n for n in names if n not in NOT_PLACES and not _common_word(n))
+
+
+def gazetteer(texts: Iterable[str]) -> frozenset[str]:
+    """Place names of the corpus itself (寿光市, 衢州…): jieba words tagged ns or ending in 省/市/县/区."""
+    return _real_places(_tagged_places(texts))
+
+
+def cached_gazetteer(chunks: Iterable[Chunk], folder: Path | None) -> frozenset[str]:
+    """`gazetteer` of the chunks, each document's tagged words kept in `folder` under a key of its text.
+
+    POS-tagging every chunk takes minutes at 10^5 chunks; with the cache a
+    server start, or an `index add`, tags only the documents it has not seen.
+    The key covers the text and jieba's version; the filtering (NOT_PLACES,
+    everyday words) runs after the cache, so a change to it needs no new key.
+    A cache that cannot be read or written is only slower.
+    """
+    import jieba
+
+    by_doc: dict[str, list[str]] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c.text)
+    names: set[str] = set()
+    for texts in by_doc.values():
+        key = hashlib.sha256("\x00".join([jieba.__version__, *texts]).encode("utf-8")).hexdigest()
+        path = folder / f"{key}.json" if folder else None
+        try:
+            tagged = json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
+        except (OSError, ValueError):
+            tagged = None
+        if not isinstance(tagged, list):
+            tagged = sorted(_tagged_places(texts))
+            if path:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    tmp.write_text(json.dumps(tagged, ensure_ascii=False), encoding="utf-8")
+                    os.replace(tmp, path)
+                except OSError:
+                    pass
+        names.update(str(n) for n in tagged)
+    return _real_places(names)
 
 
 def place_mentions(texts: Iterable[str], places: Iterable[str]) -> dict[str, int]:

@@ -79,3 +79,46 @@ def test_no_card_of_a_document_the_question_did_not_find(retriever):
     assert "002_78ad54bd58fc9a9e:card" not in {p.chunk.id for p in top}
     found = {p.chunk.doc_id for p in top[:4] if not p.chunk.is_card}
     assert all(p.chunk.doc_id in found for p in top if p.chunk.is_card)
+
+
+def _chunks(doc: str, texts: list[str]):
+    from rag.types import Chunk
+
+    return [Chunk(f"{doc}:{i}", doc, t, "", 0, len(t), doc) for i, t in enumerate(texts)]
+
+
+# made-up documents, in no corpus
+RIVER = ["河阳县与清溪县合作建设跨县产业园。", "河阳县新建物流园，连接清溪县和石门市。"]
+HILLS = ["石门市推进山区公路改造，覆盖北坡镇。"]
+
+
+def test_cached_gazetteer_equals_the_plain_one_and_is_read_back(tmp_path):
+    import json
+
+    from rag.retrieve import cached_gazetteer, gazetteer
+
+    chunks = _chunks("river.txt", RIVER) + _chunks("hills.txt", HILLS)
+    plain = gazetteer(RIVER + HILLS)
+    assert {"河阳", "清溪"} <= plain
+    assert cached_gazetteer(chunks, tmp_path) == plain
+    files = sorted(tmp_path.glob("*.json"))
+    assert len(files) == 2  # one entry per document
+    # the second start reads the entries: an entry's words come back (filtered as usual) without tagging again
+    for f in files:
+        tagged = json.loads(f.read_text(encoding="utf-8"))
+        f.write_text(json.dumps([*tagged, "白沙县"], ensure_ascii=False), encoding="utf-8")
+    assert cached_gazetteer(chunks, tmp_path) == plain | {"白沙县"}
+    # a damaged entry is tagged again; a document whose text changed gets a new entry
+    files[0].write_text("{not json", encoding="utf-8")
+    assert "白沙县" in cached_gazetteer(chunks, tmp_path)  # the other entry still holds it
+    changed = _chunks("river.txt", [*RIVER, "河阳县还将建设码头。"]) + _chunks("hills.txt", HILLS)
+    cached_gazetteer(changed, tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 3
+
+
+def test_cached_gazetteer_without_a_writable_cache_still_answers(tmp_path):
+    from rag.retrieve import cached_gazetteer, gazetteer
+
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")  # a file where the cache folder should be
+    assert cached_gazetteer(_chunks("river.txt", RIVER), blocked / "sub") == gazetteer(RIVER)
