@@ -21,11 +21,10 @@ from typing import Any
 
 import faiss
 import numpy as np
-from tqdm import tqdm
 
 from eval.scale_data import Collection
 from eval.scale_measure import measured, one_thread, pct, size_mb, timed_ms
-from index.dense import EF_CONSTRUCTION, HNSW_M, ef_search_for
+from index.dense import EF_CONSTRUCTION, HNSW_M, build_faiss, ef_search_for
 
 EF_SEARCH = (16, 32, 64, 128, 256, 512, 768, 1024)  # the sweep (eval/scale_milvus.py sweeps the same values)
 K = 10
@@ -33,18 +32,8 @@ TIE_EPS = 1e-3  # recall@10_tied: similarity slack below the exact 10th
 
 
 def build(vectors: np.ndarray, kind: str, ef_construction: int = EF_CONSTRUCTION, m: int = HNSW_M) -> faiss.Index:
-    """As index/dense.build_faiss (same M and efConstruction unless given), added in batches with progress."""
-    dim = vectors.shape[1]
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = ef_construction
-        index.hnsw.efSearch = ef_search_for(len(vectors))
-    else:
-        index = faiss.IndexFlatIP(dim)
-    add_batch = 50_000
-    for i in tqdm(range(0, len(vectors), add_batch), desc=f"faiss {kind}", unit="x50k", leave=False):
-        index.add(vectors[i : i + add_batch])
-    return index
+    """index/dense.build_faiss (same M and efConstruction unless given), with a progress bar."""
+    return build_faiss(vectors, kind, ef_construction, m, progress=True)
 
 
 def latencies(index: faiss.Index, queries: np.ndarray, k: int = K) -> tuple[np.ndarray, list[float]]:

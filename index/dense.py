@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faiss
 import numpy as np
+from tqdm import tqdm
 
 INDEX_TYPES = ("flat", "hnsw")
 HNSW_M = 32  # neighbours per node
@@ -20,18 +21,30 @@ def ef_search_for(ntotal: int) -> int:
     return next((ef for n, ef in EF_SEARCH_BY_SIZE if ntotal <= n), EF_SEARCH_BY_SIZE[-1][1])
 
 
-def build_faiss(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
+ADD_BATCH = 50_000  # vectors added at a time: a progress bar for large builds
+
+
+def build_faiss(
+    vectors: np.ndarray,
+    kind: str = "flat",
+    ef_construction: int = EF_CONSTRUCTION,
+    m: int = HNSW_M,
+    progress: bool = False,
+) -> faiss.Index:
+    """A flat or HNSW inner-product index of `vectors` (M and efConstruction other than the product's only for
+    eval scale's comparisons); with `progress`, a bar over the batches added."""
     if kind not in INDEX_TYPES:
         raise ValueError(f"unknown index type {kind!r}; choose one of {INDEX_TYPES}")
     dim = vectors.shape[1]
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = EF_CONSTRUCTION
+        index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
         index.hnsw.efSearch = ef_search_for(len(vectors))
     else:
         index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    starts = range(0, len(vectors), ADD_BATCH)
+    for i in tqdm(starts, desc=f"faiss {kind}", unit="batch", leave=False, disable=not progress):
+        index.add(np.ascontiguousarray(vectors[i : i + ADD_BATCH], dtype=np.float32))
     return index
 
 

@@ -25,7 +25,7 @@ import faiss
 import numpy as np
 
 from index.bm25 import BM25Index, tokenize
-from index.dense import build_faiss
+from index.dense import ADD_BATCH, build_faiss
 from index.stores import Signals, file_signals
 from rag.errors import IndexStoreError
 from rag.types import Chunk, CleanReport, DocMeta, Document, Scope
@@ -74,7 +74,8 @@ class HybridIndex:
     ) -> HybridIndex:
         manifest.documents = manifest_documents(docs, chunks)
         bm25 = BM25Index([tokenize(c.embed_text()) for c in chunks])
-        return cls(manifest, docs, chunks, vectors, build_faiss(vectors, manifest.index_type), bm25)
+        dense = build_faiss(vectors, manifest.index_type, progress=len(vectors) > ADD_BATCH)  # a bar for long builds
+        return cls(manifest, docs, chunks, vectors, dense, bm25)
 
     def signals(self, qvec: np.ndarray, query: str, candidates: int, scope: Scope | None = None) -> Signals:
         """The SearchIndex protocol (index/stores.py): FAISS and BM25 candidates within the scope."""
