@@ -23,7 +23,6 @@ SETTING_FLAGS: dict[str, type] = {
     "candidates": int,
     "dense_weight": float,
     "bm25_weight": float,
-    "wording_weight": float,
     "refuse_below": float,
     "context_tokens": int,
     "max_new_tokens": int,

@@ -43,9 +43,6 @@ class Settings(BaseModel):
     dense_weight: float = 1.0
     bm25_weight: float = 2.0  # multilingual-e5-small is the weaker retriever on this corpus (ablation)
     split_places: bool = False  # search a question about several places once per place
-    # a question searched through its translation (English) also gets the dense ranking of its own wording,
-    # with this weight: the embedder is multilingual, the translation may drop a term (0 = off)
-    wording_weight: float = 1.0
     # reranking of a short list between retrieval and selection (rag/rerank.py; README "Reranking")
     rerank: str = "none"  # none | sentence | llm
     rerank_top: int = 10  # short-list size the reranker reorders; the top_k best of it go on

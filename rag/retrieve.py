@@ -62,8 +62,7 @@ class Retriever:
         places = places_in(query, self.places(), q.terms) if self.settings.split_places else []
         if len(places) < 2:
             scores = self._scores(query, scope)
-            wording = self._wording_ranking(q, scope) if mode == "hybrid" else None
-            passages = self._search(query, top_k, mode, scope, scores, wording)
+            passages = self._search(query, top_k, mode, scope, scores)
             if mode == "hybrid":
                 passages = self._with_articles(query, scores, passages, top_k, scope)
             if mode == "hybrid" and q.wants_overview:
@@ -220,21 +219,8 @@ class Retriever:
             meta=doc.meta if doc else None,
         )
 
-    def _wording_ranking(self, q: Asked, scope: Scope | None) -> np.ndarray | None:
-        """Dense candidates for the question as the user wrote it, when it is searched through a translation."""
-        if not self.settings.wording_weight or to_simplified(q.search) == to_simplified(q.wording):
-            return None
-        qvec = self.embedder.embed_queries([q.wording])[0]
-        return self.index.signals(qvec, "", self.settings.candidates, scope).dense_ids
-
     def _search(
-        self,
-        query: str,
-        top_k: int,
-        mode: str,
-        scope: Scope | None = None,
-        scores: Signals | None = None,
-        wording: np.ndarray | None = None,
+        self, query: str, top_k: int, mode: str, scope: Scope | None = None, scores: Signals | None = None
     ) -> list[Passage]:
         s = self.settings
         scores = scores if scores is not None else self._scores(query, scope)
@@ -243,8 +229,6 @@ class Retriever:
             ranked = scores.fused  # fused by the engine (Milvus RRFRanker): no per-signal weights there
         else:
             fused: dict[int, float] = {}
-            for rank, i in enumerate(wording if wording is not None else []):
-                fused[int(i)] = fused.get(int(i), 0.0) + s.wording_weight / (s.rrf_k + rank + 1)
             if mode != "bm25":
                 for rank, i in enumerate(scores.dense_ids):
                     fused[int(i)] = fused.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
