@@ -178,9 +178,8 @@ class Pipeline:
         lang = detect_lang(q)
         standalone = q
         if needs_rewrite(q, history):
-            places = self.retriever.known_places()
-            standalone = substitute(q, history or [], places) or rewrite(
-                q, history or [], self.generator, self.settings.history_tokens, places
+            standalone = substitute(q, history or [], self.retriever.known_places()) or rewrite(
+                q, history or [], self.generator, self.settings.history_tokens
             )
             standalone = standalone[: self.settings.max_question_chars]  # an earlier turn may be a whole page
             yield Event("rewrite", standalone)

@@ -75,48 +75,16 @@ def substitute(question: str, history: list[tuple[str, str]], places: Mapping[st
     return None
 
 
-def rewrite(
-    question: str,
-    history: list[tuple[str, str]],
-    generator: Generator,
-    budget: int = 700,
-    places: Mapping[str, int] | None = None,
-) -> str:
-    """A standalone question; the history is fitted to `budget` tokens so the prompt always fits the context.
-    With the index's `places`, a place the model dropped is put back (`with_earlier_place`)."""
+def rewrite(question: str, history: list[tuple[str, str]], generator: Generator, budget: int = 700) -> str:
+    """A standalone question; the history is fitted to `budget` tokens so the prompt always fits the context."""
     messages = rewrite_messages(question, history, generator.count_tokens, budget)
     out = "".join(generator.stream(messages, max_tokens=60)).strip()
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"^(改写后的问题|问题)[:：]\s*", "", out).strip(" \"'“”")
     out = re.sub(r"\s*[\[【［]\d+[\]】］]", "", out).strip()  # a citation the answer prompt's habit adds
     if 2 <= len(out) <= 200 and is_standalone_question(out, question, history):
-        return with_earlier_place(out, question, history, places) if places else out
+        return out
     return with_earlier_question(question, history)
-
-
-# a place the follow-up names, known to the index or not: 2–5 characters before 省/市/县/区 (not 全市), or pinyin
-# before City/County/District
-_PLACE_WORD = re.compile(r"[\u3400-\u9fff]{2,5}(?:省|市|县|区)|\b[A-Z][a-z]+ (?:City|County|District|Province)\b")
-
-
-def with_earlier_place(rewritten: str, question: str, history: list[tuple[str, str]], places: Mapping[str, int]) -> str:
-    """The rewrite with the earlier question's place added when the model dropped it, unless the rewrite names a
-    known place or the follow-up names a place of its own (known, or any name ending in 市/县/区)."""
-    if _PLACE_WORD.search(to_simplified(question)):
-        return rewritten
-    table, stems = pinyin_table(places), set(places)
-    if _place_in(question, table, stems) or _place_in(rewritten, table, stems) or not history:
-        return rewritten
-    found = _place_in(history[-1][0], table, stems)
-    if found is None:
-        return rewritten
-    written, stem = found
-    if detect_lang(rewritten) == "en":
-        from pypinyin import lazy_pinyin
-
-        name = written if written.isascii() else "".join(lazy_pinyin(stem)).capitalize()
-        return f"{rewritten.rstrip('?？ ')} ({name})?"
-    return f"{written if not written.isascii() else stem}{rewritten}"
 
 
 def with_earlier_question(question: str, history: list[tuple[str, str]]) -> str:
