@@ -480,11 +480,11 @@ def _rewrite(
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
+    if "recite" not in skip:
+        text = recite(text, context, closeness if lang == "en" and "recite_by_meaning" not in skip else None)
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question.wording)
-    if "recite" not in skip:
-        text = recite(text, context, closeness if lang == "en" and "recite_by_meaning" not in skip else None)
     if "prune_citations" not in skip:
         text = prune_citations(text, context)
     if lang != "en" and "add_units" not in skip:
