@@ -57,6 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         questions = load_dataset(path)
         if args.split != "all":
             questions = [q for q in questions if q.split == args.split]
+        # a class of questions alone (English ones, follow-ups): a change for that class is measured without the rest
+        questions = [q for q in questions if args.lang in (None, q.lang) and args.group in (None, q.group)]
         loaded.append((path, questions[: args.limit] if args.limit else questions))
     if args.index:
         settings = settings_from_args(args, index_dir=Path(args.index))
@@ -79,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "index": str(settings.index_dir),
             "limit": args.limit,
             "split": args.split,
+            **({"lang": args.lang} if args.lang else {}),
+            **({"group": args.group} if args.group else {}),
             **overrides(args),
         }
         write_results(where, rows, summary, meta)
@@ -324,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"gold JSONL, repeatable (default: {' and '.join(RUN_DATASETS)}, with a headline summary)",
     )
     p.add_argument("--split", choices=["tune", "test", "all"], default="all", help="only questions of this split")
+    p.add_argument("--lang", choices=["zh-Hans", "zh-Hant", "en"], help="only questions in this language")
+    p.add_argument("--group", choices=["single", "followup"], help="only these questions (followup: with history)")
     p.add_argument(
         "--index",
         help="index folder to use (built from corpus/ if empty); default: a cached index of corpus/ plus the "

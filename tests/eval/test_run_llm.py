@@ -105,3 +105,16 @@ def test_a_stalled_answer_is_scored_as_an_error_and_the_run_goes_on(index_dir, t
     answers = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
     assert [a["id"] for a in answers] == ["t-yishui", "t-shouguang"]
     assert all(a["error"] and "answer" not in a for a in answers)
+
+
+@pytest.mark.llm
+def test_eval_run_answers_only_the_class_asked_for(index_dir, tmp_path):
+    ds = tmp_path / "devlike.jsonl"
+    ds.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in DEV_LIKE + OTHER) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["run", "--dataset", str(ds), "--out", str(out), "--index", str(index_dir), "--group", "followup"]
+    assert main([*args, "--lang", "zh-Hans"]) == 0
+    answers = [json.loads(x) for x in (out / "answers.jsonl").read_text("utf-8").splitlines()]
+    assert [a["id"] for a in answers] == ["d2"]  # the one follow-up; the single questions are not asked
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["meta"]["group"] == "followup" and summary["meta"]["lang"] == "zh-Hans"
