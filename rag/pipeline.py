@@ -23,7 +23,6 @@ from index.stores import IndexStore, store_for
 from rag.cite import (
     REFUSAL,
     Check,
-    Grounding,
     answer_sentences,
     best_sentence,
     cited_numbers,
@@ -36,7 +35,7 @@ from rag.closeness import SentenceCloseness
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
-from rag.prompt import FIGURE_RETRY_HINT, LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
+from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.question import analyse
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
@@ -79,11 +78,6 @@ def _doc_label(p: Passage) -> str:
     where = "，".join(x for x in (meta.place, meta.date) if x) if meta else ""
     title = (meta.title if meta else "") or p.chunk.doc_id
     return f"《{title}》（{where}）" if where else f"《{title}》"
-
-
-def _figures_failed(grounded: Grounding) -> bool:
-    """The reply was refused because a figure is in none of the passages its claims cite."""
-    return grounded.refused and any(c.name == "claim_figures" and c.result == "fail" for c in grounded.checks)
 
 
 class Pipeline:
@@ -265,17 +259,7 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(question_read, [best], lang, retry)
-            grounded = ground(raw, context, lang, question_read, closeness=self.closeness)
-            if lang == "en" and not retry and not release.shown and _figures_failed(grounded):
-                # An English reply converts 亿/万 amounts into wrong millions/billions more often than it invents
-                # them: ask once more, nothing having been shown, and let the same checks decide.
-                retry = FIGURE_RETRY_HINT
-                messages = answer_messages(question_read, context, lang, retry)
-                with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
-                    raw = "".join(tokens)
-                release = Release(context, lang, question_read.wording, question_read.years, self.closeness)
-                grounded = ground(raw, context, lang, question_read, closeness=self.closeness)
-            grounded, rest = release.finish(grounded)
+            grounded, rest = release.finish(ground(raw, context, lang, question_read, closeness=self.closeness))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of

@@ -31,10 +31,6 @@ RETRY_HINT = {
     "en": " (Write out what the sources say, in English words; a bare [1] is not an answer.)",
 }
 LANG_RETRY_HINT = " (Answer in English: the asker does not read Chinese. Keep names and amounts as in the sources.)"
-FIGURE_RETRY_HINT = (
-    " (Your last answer changed an amount. Copy every amount exactly as the source writes it, digits and Chinese"
-    " unit together, e.g. 8.25亿元 or 2.4万人; do not convert it to millions or billions.)"
-)
 RECHECK_HINT = "（资料中有与这个问题直接相关的句子，请找出它，照抄其中的答案并标注编号。）"
 
 REWRITE_SYSTEM = (
