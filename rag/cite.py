@@ -466,6 +466,11 @@ def add_units(text: str, context: list[ContextPassage]) -> str:
     return "".join(out)
 
 
+def meaning_for(lang: Lang, closeness: Closeness | None, skip: frozenset[str] = frozenset()) -> Closeness | None:
+    """The closeness `recite` may use: English answers only (on Chinese ones word overlap did better, README)."""
+    return closeness if lang == "en" and "recite_by_meaning" not in skip else None
+
+
 def _rewrite(
     answer: str,
     context: list[ContextPassage],
@@ -481,7 +486,7 @@ def _rewrite(
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
     if "recite" not in skip:
-        text = recite(text, context, closeness if lang == "en" and "recite_by_meaning" not in skip else None)
+        text = recite(text, context, meaning_for(lang, closeness, skip))
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question.wording)

@@ -30,6 +30,7 @@ from rag.cite import (
     drop_invalid_citations,
     fix_wan_kilowatt,
     fix_yi_as_billion,
+    meaning_for,
     normalize_citations,
     other_years,
     prune_citations,
@@ -64,7 +65,7 @@ class Release:
         closeness: Closeness | None = None,
     ) -> None:
         self.context = context
-        self.closeness = closeness if lang == "en" else None  # as `ground` re-cites: by meaning in English
+        self.closeness = meaning_for(lang, closeness)  # as `ground` re-cites
         self.lang = lang
         self.question = question
         self.years = years  # asked about (`Asked.years`)

@@ -276,7 +276,7 @@ def gazetteer(texts: Iterable[str]) -> frozenset[str]:
     return _real_places(_tagged_places(texts))
 
 
-def cached_gazetteer(chunks: Iterable[Chunk], folder: Path | None) -> frozenset[str]:
+def cached_gazetteer(chunks: Iterable[Chunk], folder: Path) -> frozenset[str]:
     """`gazetteer` of the chunks, each document's tagged words kept in `folder` under a key of its text.
 
     POS-tagging every chunk takes minutes at 10^5 chunks; with the cache a
@@ -293,21 +293,20 @@ def cached_gazetteer(chunks: Iterable[Chunk], folder: Path | None) -> frozenset[
     names: set[str] = set()
     for texts in by_doc.values():
         key = hashlib.sha256("\x00".join([jieba.__version__, *texts]).encode("utf-8")).hexdigest()
-        path = folder / f"{key}.json" if folder else None
+        path = folder / f"{key}.json"
         try:
-            tagged = json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
+            tagged = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
         except (OSError, ValueError):
             tagged = None
         if not isinstance(tagged, list):
             tagged = sorted(_tagged_places(texts))
-            if path:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_text(json.dumps(tagged, ensure_ascii=False), encoding="utf-8")
-                    os.replace(tmp, path)
-                except OSError:
-                    pass
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(tagged, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass
         names.update(str(n) for n in tagged)
     return _real_places(names)
 
