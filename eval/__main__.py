@@ -60,13 +60,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         # a class of questions alone (English ones, follow-ups): a change for that class is measured without the rest
         questions = [q for q in questions if args.lang in (None, q.lang) and args.group in (None, q.group)]
         loaded.append((path, questions[: args.limit] if args.limit else questions))
+    if args.index and args.add_docs:
+        raise SystemExit("eval run: --add-docs adds to the default evaluation index, not to one given with --index")
     if args.index:
         settings = settings_from_args(args, index_dir=Path(args.index))
         ensure_index(settings.index_dir, settings)
         indexed: list[str] | str = f"{settings.index_dir} (given with --index)"
     else:
         settings = settings_from_args(args)
-        root, indexed = eval_index(settings)
+        root, indexed = eval_index(settings, added=[Path(p) for p in args.add_docs or []])
         settings = settings.model_copy(update={"index_dir": root})
     pipe = Pipeline(settings)
     pipe.warmup()
@@ -334,6 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--index",
         help="index folder to use (built from corpus/ if empty); default: a cached index of corpus/ plus the "
         "corpus-extra laws, keyed on the content of every file",
+    )
+    p.add_argument(
+        "--add-docs",
+        action="append",
+        metavar="PATH",
+        help="file or folder added to the default evaluation index, repeatable: the documents of another question "
+        "set (e.g. eval/data/laws-tune.jsonl's laws, see eval/data/README.md)",
     )
     p.set_defaults(func=cmd_run)
 

@@ -151,13 +151,20 @@ def index_key(files: list[Path], settings: Settings) -> str:
     return h.hexdigest()[:16]
 
 
-def eval_index(settings: Settings, with_extra: bool = True) -> tuple[Path, list[str]]:
-    """The evaluation index: the bundled corpus plus the corpus-extra laws, cached under the eval cache and keyed
-    on the content of all files (index_key), built when missing. Returns (folder, indexed file names)."""
+def eval_index(
+    settings: Settings, with_extra: bool = True, added: list[Path] | None = None
+) -> tuple[Path, list[str]]:
+    """The evaluation index: the bundled corpus plus the corpus-extra laws (plus `added` files or folders, the
+    documents of another question set), cached under the eval cache and keyed on the content of all files
+    (index_key), built when missing. Returns (folder, indexed file names)."""
     from rag.errors import RagError
     from rag.load import iter_dir
 
     files = list(iter_dir(settings.docs_dir))
+    for path in added or []:
+        if not path.exists():
+            raise RagError(f"{path}: no such file or folder (given with --add-docs)")
+        files += [p for p in iter_dir(path) if p.name.lower() != "readme.md"] if path.is_dir() else [path]
     if with_extra:
         extra = extra_doc_files()
         if not extra:

@@ -46,3 +46,25 @@ def test_missing_laws_are_a_clear_error(monkeypatch, tmp_path):
 def test_extra_files_are_the_six_laws():
     names = [p.name for p in extra_doc_files()]
     assert len(names) == 6 and all(n.startswith("中华人民共和国") for n in names)
+
+
+def test_added_documents_join_the_index_and_its_key(monkeypatch, tmp_path):
+    """--add-docs: a question set over other documents gets its own cached index, the default one plus them."""
+    monkeypatch.setenv("RAG_SHARED", str(tmp_path / "shared"))
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "shared" / "corpus-extra").mkdir(parents=True)
+    (tmp_path / "shared" / "corpus-extra" / "甲法.txt").write_text("第一条　本法自2001年1月1日起施行。", encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "报告.txt").write_text("某县2023年粮食产量为12万吨。", encoding="utf-8")
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "乙法.txt").write_text("第二条　罚款数额为五千元以上一万元以下。", encoding="utf-8")
+    (more / "README.md").write_text("not a document", encoding="utf-8")
+    settings = Settings(docs_dir=docs)
+    plain, plain_names = eval_index(settings)
+    added, added_names = eval_index(settings, added=[more])
+    assert plain != added and (added / "CURRENT").exists()
+    assert added_names == sorted([*plain_names, "乙法.txt"])
+    with pytest.raises(RagError, match="add-docs"):
+        eval_index(settings, added=[tmp_path / "nowhere"])
