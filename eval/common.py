@@ -151,9 +151,7 @@ def index_key(files: list[Path], settings: Settings) -> str:
     return h.hexdigest()[:16]
 
 
-def eval_index(
-    settings: Settings, with_extra: bool = True, added: list[Path] | None = None
-) -> tuple[Path, list[str]]:
+def eval_index(settings: Settings, with_extra: bool = True, added: list[Path] | None = None) -> tuple[Path, list[str]]:
     """The evaluation index: the bundled corpus plus the corpus-extra laws (plus `added` files or folders, the
     documents of another question set), cached under the eval cache and keyed on the content of all files
     (index_key), built when missing. Returns (folder, indexed file names)."""

@@ -53,7 +53,9 @@ def test_added_documents_join_the_index_and_its_key(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_SHARED", str(tmp_path / "shared"))
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "shared" / "corpus-extra").mkdir(parents=True)
-    (tmp_path / "shared" / "corpus-extra" / "甲法.txt").write_text("第一条　本法自2001年1月1日起施行。", encoding="utf-8")
+    (tmp_path / "shared" / "corpus-extra" / "甲法.txt").write_text(
+        "第一条　本法自2001年1月1日起施行。", encoding="utf-8"
+    )
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "报告.txt").write_text("某县2023年粮食产量为12万吨。", encoding="utf-8")
