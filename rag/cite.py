@@ -135,13 +135,10 @@ def recite(text: str, context: list[ContextPassage], closeness: Closeness | None
         if not cited or len(body.strip()) < 4:
             out.append(seg)
             continue
-        figures = _FIGURE.findall(body)
         near = closeness(body, context) if closeness else {}
 
-        def support(
-            n: int, figures: list[str] = figures, body: str = body, near: dict[int, float] = near
-        ) -> tuple[int, float]:
-            return sum(f in texts[n] for f in figures), near[n] if near else _overlap(body, texts[n])
+        def support(n: int, body: str = body, near: dict[int, float] = near) -> tuple[int, float]:
+            return supported_figures(body, texts[n]), near[n] if near else _overlap(body, texts[n])
 
         best = max(texts, key=support)
         have = max(support(n) for n in cited)
@@ -167,7 +164,7 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     closest one would send the reader to half the evidence and fail the place
     check. Figures echoed from the question (its year) are not evidence.
     """
-    asked = set(_FIGURE.findall(question))
+    asked = set(figures_of(question))
     asked_text = to_simplified(re.sub(r"\d", "", question))
     texts = {c.n: with_digits(to_simplified(c.passage.chunk.text)) for c in context}
     out = []
@@ -177,8 +174,8 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
             out.append(seg)
             continue
         ns: list[int] = []
-        for fig in [f for f in _FIGURE.findall(body) if f not in asked]:
-            holders = [n for n in texts if re.search(rf"(?<![\d.]){re.escape(fig)}(?![\d.])", texts[n])]
+        for fig in [f for f in figures_of(body) if f not in asked]:
+            holders = [n for n in texts if holds_figure(fig, texts[n])]
             if holders:  # the one that also shares the question's words, else the better-ranked one
                 best = max(holders, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
                 ns += [best] if best not in ns else []
@@ -240,14 +237,35 @@ def _values(text: str) -> set[float]:
     return out
 
 
+# "1." / "2、" items start a line or follow a sentence end; a bracketed "（4）" before words is an item anywhere
 _ITEM_NUMBER = re.compile(
-    r"(?:^|(?<=[\s。；;:：]))(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M
+    r"(?:(?:^|(?<=[\s。；;:：]))\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M
 )
 
 
 def strip_list_markers(text: str) -> str:
     """ "1. 数字赋能 2. 创新引领": item numbers the model adds are not figures to check."""
     return _ITEM_NUMBER.sub("", text)
+
+
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", re.I)
+
+
+def supported_figures(sentence: str, source: str) -> int:
+    """How many of the sentence's figures (三十天 read as 30天 too) `source` supports, judged as claim_figures
+    judges them: a whole number (20 is not in 20000) or the same value (110 billion is 1100亿)."""
+    body = strip_list_markers(with_digits(sentence))
+    return len(_AMOUNT.findall(body)) - len(unsupported_numbers(body, source))
+
+
+def figures_of(text: str) -> list[str]:
+    """The figures a sentence states, whichever way it writes them (三十天 is 30天), item numbers left out."""
+    return _FIGURE.findall(strip_list_markers(with_digits(text)))
+
+
+def holds_figure(figure: str, text: str) -> bool:
+    """`text` states `figure` as a whole number: 3 is not in 32, 20 not in 20000."""
+    return bool(re.search(rf"(?<![\d.]){re.escape(figure)}(?![\d]|\.\d)", text))
 
 
 def unsupported_numbers(answer: str, sources: str) -> list[str]:
@@ -260,9 +278,9 @@ def unsupported_numbers(answer: str, sources: str) -> list[str]:
     src_values = _values(to_simplified(sources))
     src_text = re.sub(r"[,\s]", "", sources)
     missing = []
-    for m in re.finditer(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", body, re.I):
+    for m in _AMOUNT.finditer(body):
         raw = m.group(1).replace(",", "")
-        if re.search(rf"(?<![\d.]){re.escape(raw)}(?![\d]|\.\d)", src_text):  # a whole number, not 3 of 32
+        if holds_figure(raw, src_text):
             continue
         vals = _values(m.group(0))
         if not vals & src_values:
@@ -652,9 +670,10 @@ def ground(
 
 
 def _overlap(a: str, b: str) -> int:
+    """How much of `a` `b` holds: `a`'s distinct character pairs found in `b`. Counting every repeat in `b`
+    would favour a long passage that says the same few words many times over the one that says the sentence."""
     a, b = to_simplified(a), to_simplified(b)
-    grams = {a[i : i + 2] for i in range(len(a) - 1)}
-    return sum(1 for i in range(len(b) - 1) if b[i : i + 2] in grams)
+    return len({a[i : i + 2] for i in range(len(a) - 1)} & {b[i : i + 2] for i in range(len(b) - 1)})
 
 
 def best_sentence(answer: str, passage_text: str) -> str:

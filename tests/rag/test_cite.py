@@ -154,6 +154,9 @@ def test_list_item_numbers_are_not_figures():
     assert strip_list_markers("全市。5个县市增长6.8%，达到1.5亿") == "全市。5个县市增长6.8%，达到1.5亿"
     ctx = _ctx_texts("重点抓好集群数字赋能、创新引领、企业培育三方面工作。")
     assert not ground("1. 数字赋能 2. 创新引领 3. 企业培育[1]", ctx, "zh-Hans").refused
+    # a bracketed item number after a title is an item too; a bracketed figure with a unit is still a figure
+    assert not ground("《方案》（4）企业培育[1]", ctx, "zh-Hans").refused
+    assert ground("企业培育（12个）[1]", ctx, "zh-Hans").refused
 
 
 def test_uncited_figure_is_cited_to_the_passage_about_the_question():
@@ -162,6 +165,11 @@ def test_uncited_figure_is_cited_to_the_passage_about_the_question():
     ctx = _ctx_texts("京张铁路于1909年建成。", "广三铁路全长49公里,于1903年建成通车。", "另一条铁路1903年开工。")
     assert cite_uncited("1903年", ctx, "广三铁路在哪年建成？") == "1903年[2]"
     assert not ground("1903年", ctx, "zh-Hans", "广三铁路在哪年建成？").refused
+    # a figure written in Chinese numerals is found in a passage that writes it either way
+    ctx = _ctx_texts("自收到申请之日起三十日内作出决定。", "受理机关应当在受理后依法审查，受理机关作出决定。")
+    assert cite_uncited("三十天", ctx, "受理机关应当在受理后多少天内作出决定？") == "三十天[1]"
+    ctx = _ctx_texts("第二十条　申请人应当在收到通知后30日内补正。", "申请人补正材料，审查机关作出决定。")
+    assert cite_uncited("三十日内补正", ctx, "申请人多少日内补正？") == "三十日内补正[1]"
 
 
 def test_uncited_phrase_both_documents_hold_cites_both():
@@ -252,8 +260,37 @@ def test_recite_credits_a_passage_with_its_header():
     answer = "河阳县出台12条措施：开展苗木行动，扶持家庭农场[1]。"
     assert recite(answer, ctx) == answer
     assert not ground(answer, ctx, "zh-Hans").refused
-    # without the title's figure, the passage sharing more words takes the citation
-    assert recite("开展苗木行动，扶持家庭农场，培育合作社[1]。", ctx) == "开展苗木行动，扶持家庭农场，培育合作社[2]。"
+    # without the title's figure, the passage holding clearly more of the sentence takes the citation
+    ctx[1] = passage(2, "河阳县农业农村局答问", "开展苗木行动。培育合作社，建设冷链仓储，发展农村电商。")
+    moved = recite("培育合作社，建设冷链仓储，发展农村电商[1]。", ctx)
+    assert moved == "培育合作社，建设冷链仓储，发展农村电商[2]。"
+
+
+def test_recite_reads_a_figure_in_either_notation_and_as_a_whole_number():
+    """Laws write 二人 and 三十日; answers write either. A figure is held only as a whole number (20 is not the
+    20 of 2023), and the passage holding the sentence's figure takes the citation from one sharing more words."""
+    from rag.cite import recite
+
+    ctx = _ctx_texts("第九条　检查人员不得少于二人，并应当出示证件。", "检查人员应当依法检查，检查人员对检查情况保密。")
+    assert recite("检查人员不得少于2人[2]。", ctx) == "检查人员不得少于2人[1]。"
+    assert recite("检查人员不得少于二人[1]。", ctx) == "检查人员不得少于二人[1]。"
+    ctx = _ctx_texts("河阳县出台20条措施。", "2023年，河阳县出台支持措施，扶持家庭农场。")
+    assert recite("河阳县出台20条支持措施，扶持家庭农场[2]。", ctx) == "河阳县出台20条支持措施，扶持家庭农场[1]。"
+    # a figure both passages hold leaves the words to decide, and a sentence with no figure too
+    ctx = _ctx_texts("河阳县出台20条措施。", "河阳县出台20条支持措施，扶持家庭农场。")
+    assert recite("河阳县出台20条支持措施，扶持家庭农场[2]。", ctx) == "河阳县出台20条支持措施，扶持家庭农场[2]。"
+
+
+def test_recite_is_not_swayed_by_a_passage_repeating_a_few_words():
+    """A long passage that says the question's words many times does not hold the sentence better than the short
+    one that says it once: what counts is how much of the sentence a passage holds."""
+    from rag.cite import recite
+
+    said = "监督机构审查申请材料，应当征求有关部门意见。"
+    repeats = "监督机构依法审查。监督机构审查时，申请人应当配合监督机构审查，监督机构审查材料，监督机构保密。"
+    ctx = _ctx_texts(said, repeats)
+    assert recite(f"{said[:-1]}[2]。", ctx) == f"{said[:-1]}[1]。"
+    assert recite(f"{said[:-1]}[1]。", ctx) == f"{said[:-1]}[1]。"
 
 
 def test_an_answer_citing_only_passages_of_other_years_is_refused():

@@ -49,6 +49,9 @@ def test_recite_by_meaning_leaves_right_citations_and_figures_alone(closeness):
     # the library passage is closer in meaning, but only [1] holds the figure 20: figures outrank meaning
     held = "Public libraries will get 20 more vehicles. [1]"
     assert recite(held, _ctx(), closeness) == held
+    # a figure is held by value, as the figure check reads it: 200,000 is [1]'s 20万, which [3] does not hold
+    rewritten = "Public libraries will get vehicles for 200,000 more readers. [3]"
+    assert recite(rewritten, _ctx(), closeness).endswith("[1]")
 
 
 def test_ground_and_release_recite_english_alike_and_chinese_by_words(closeness):
