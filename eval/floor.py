@@ -28,6 +28,7 @@ def run(out: Path, datasets: list[str], split: str, pipe: Any) -> dict[str, Any]
         "embedder": pipe.embedder.name,
         "index": str(pipe.settings.index_dir),
         "floor": floor,
+        "floor_english_search": pipe.refuse_below_latin,  # for a question searched untranslated (index/calibrate.py)
         "stored": pipe.index.manifest.refuse_below is not None and pipe.settings.refuse_below is None,
         "split": split,
         "sets": {},

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.bm25 import tokenize
-from index.calibrate import calibrate
+from index.calibrate import calibrate, latin_floor
 from index.embed import load_embedder
 from index.stores import IndexStore, store_for
 from rag.cite import (
@@ -44,7 +44,7 @@ from rag.rewrite import needs_rewrite, rewrite, substitute, to_search_query
 from rag.scope import describe
 from rag.script import detect_lang, to_script
 from rag.select import ContextPassage, best_covering, select_context
-from rag.types import Answer, Citation, ModelInfo, Passage, Scope, Timings
+from rag.types import Answer, Asked, Citation, ModelInfo, Passage, Scope, Timings
 
 History = list[tuple[str, str]]
 _HAS_TEXT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
@@ -103,15 +103,21 @@ class Pipeline:
         df: Counter[str] = Counter()
         for c in index.chunks:
             df.update(set(tokenize(c.embed_text())))
-        floor = self.settings.refuse_below
-        if floor is None:  # the floor measured for this embedder on this index (index/calibrate.py)
+        floor = latin = self.settings.refuse_below  # a floor set by hand holds for every search
+        if floor is None:  # the floors measured for this embedder on this index (index/calibrate.py)
             floor = index.manifest.refuse_below
             if floor is None:
                 floor = calibrate(index, self.embedder)
+            latin = latin_floor(index, self.embedder)
         with self._lock:
             self.index, self._df = index, dict(df)
             self.retriever = Retriever(index, self.embedder, self.settings)
             self.refuse_below = -1.0 if floor is None else floor  # an empty index: nothing to compare with
+            self.refuse_below_latin = -1.0 if latin is None else latin
+
+    def floor_for(self, question: Asked) -> float:
+        """The refusal floor for how the question is searched: in English (no translation) or in Chinese."""
+        return self.refuse_below_latin if detect_lang(question.search) == "en" else self.refuse_below
 
     def reload_if_changed(self) -> bool:
         try:
@@ -197,8 +203,8 @@ class Pipeline:
         sources = "\n".join(f"{p.meta.title if p.meta else ''}\n{p.chunk.title}\n{p.chunk.text}" for p in passages)
         if not passages:
             refusal_reason = "no passages"
-        elif passages[0].dense_score < self.refuse_below and max(p.dense_score for p in passages) < self.refuse_below:
-            refusal_reason = f"best similarity {passages[0].dense_score:.3f} below {self.refuse_below}"
+        elif max(p.dense_score for p in passages) < (floor := self.floor_for(question_read)):
+            refusal_reason = f"best similarity {passages[0].dense_score:.3f} below {floor}"
         else:
             missing = missing_terms(question_read, sources)
             if missing:
@@ -275,7 +281,7 @@ class Pipeline:
 
         citations = [] if refused else build_citations(text, context)
         if refused and scope is not None and not scope.is_empty():
-            outside = self.retriever.outside_scope(question_read, scope, self.refuse_below)
+            outside = self.retriever.outside_scope(question_read, scope, self.floor_for(question_read))
             if outside:
                 titles = "、".join(dict.fromkeys(_doc_label(p) for p in outside))
                 note = f"所选范围（{describe(scope)}）之外的文件可能回答这个问题：{titles}。"

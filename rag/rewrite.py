@@ -132,24 +132,22 @@ def to_search_query(
 
 
 def translate_to_chinese(question: str, generator: Generator) -> str:
-    """English questions are searched in Chinese: the bundled embedder is weak across languages and BM25 cannot cross them."""
+    """English questions are searched in Chinese: the bundled embedder is weak across languages and BM25 cannot
+    cross them. A reply that is no Chinese question (no Chinese, or an answer instead of a translation) leaves
+    the question as asked, which the multilingual embedder still reads."""
     from rag.prompt import translate_messages
 
     out = "".join(generator.stream(translate_messages(question), max_tokens=80)).strip()
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"\[\d+\]", "", out).split("→")[-1].strip()
-    out = _drop_invented_answer(out, question)
+    if invents_figures(out, question):
+        return question
     return out if re.search(r"[\u4e00-\u9fff]", out) else question
 
 
-def _drop_invented_answer(translation: str, question: str) -> str:
-    """ "寿光市2025年GDP目标是134.8亿元。": the model answered instead of translating. Keep the question part.
-
-    A figure the English question does not contain must not reach the search
-    or, worse, vouch for the same figure in the answer.
-    """
+def invents_figures(translation: str, question: str) -> bool:
+    """ "该法律于1997年10月1日生效。": the model answered instead of translating, with a figure the English
+    question does not contain. Such a reply has lost the question (the law's name, what was asked), and its
+    figure must not reach the search or, worse, vouch for the same figure in the answer."""
     asked = set(re.findall(r"\d+(?:\.\d+)?", question))
-    for m in re.finditer(r"\d+(?:\.\d+)?", translation):
-        if m.group(0) not in asked:
-            return translation[: m.start()].rstrip(" ，,：:是为") + "是多少？"
-    return translation
+    return any(m not in asked for m in re.findall(r"\d+(?:\.\d+)?", translation))

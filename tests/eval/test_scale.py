@@ -179,14 +179,14 @@ def test_translation_cache_is_keyed_on_model_and_prompt(tmp_path):
     settings = Settings(n_ctx=1024)  # a model instance of its own: closing it leaves the session's one alone
     path = tmp_path / "translations.json"
     first = CachedGenerator(path, settings)
-    out = translate_to_chinese("What is Shouguang's 2025 GDP target?", first)
-    assert first.misses == 1 and first.loaded and "寿光" in out
+    out = translate_to_chinese("Which department leads the tea-garden programme in Songyang County?", first)
+    assert first.misses == 1 and first.loaded and "松阳" in out
     first.close()
     assert not first.loaded
     again = CachedGenerator(path, settings)
-    assert translate_to_chinese("What is Shouguang's 2025 GDP target?", again) == out
+    assert translate_to_chinese("Which department leads the tea-garden programme in Songyang County?", again) == out
     assert (again.hits, again.misses, again.loaded) == (1, 0, False)
-    messages = translate_messages("What is Shouguang's 2025 GDP target?")
+    messages = translate_messages("Which department leads the tea-garden programme in Songyang County?")
     (entry,) = json.loads(path.read_text()).values()
     assert entry["model"] == first.name and entry["messages"] == messages
     assert reply_key(first.name, messages, 80) in json.loads(path.read_text())

