@@ -221,10 +221,14 @@ def _also_holding(sentence: str, context: list[ContextPassage], texts: dict[int,
     return [n for _, n in found.values()]
 
 
+# a figure and its magnitude; 千 before a unit (千克, 千米, 千瓦) is the unit's kilo-, not a thousand
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千(?![克米瓦伏帕焦卡赫])|billion|million|thousand|%|percent)?", re.I)
+
+
 def _values(text: str) -> set[float]:
     """Numbers with the magnitudes their units give (1100亿 and 110 billion are the same value)."""
     out: set[float] = set()
-    for m in re.finditer(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", text, re.I):
+    for m in _AMOUNT.finditer(text):
         raw = m.group(1).replace(",", "")
         try:
             v = float(raw)
@@ -246,9 +250,6 @@ _ITEM_NUMBER = re.compile(
 def strip_list_markers(text: str) -> str:
     """ "1. 数字赋能 2. 创新引领": item numbers the model adds are not figures to check."""
     return _ITEM_NUMBER.sub("", text)
-
-
-_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", re.I)
 
 
 def supported_figures(sentence: str, source: str) -> int:

@@ -14,6 +14,10 @@ import warnings
 import cn2an
 
 _CN_NUMERAL = re.compile(r"[〇零一二两三四五六七八九十百千万亿]")
+# 千 as the kilo- of a unit (十千克, 五十千米, 二十万千瓦) is no numeral: read as one, 十千克 is no number at all
+# and 五千克 becomes 5000克. It is set aside while the numerals are read.
+_KILO = re.compile(r"千(?=[克米瓦伏帕焦卡赫])")
+_KILO_MARK = "\ue000"
 
 
 def digit_form(text: str) -> str:
@@ -23,7 +27,7 @@ def digit_form(text: str) -> str:
     try:
         with warnings.catch_warnings():  # cn2an warns on every lone 万/亿 it leaves as written
             warnings.simplefilter("ignore")
-            out = cn2an.transform(text, "cn2an")
+            out = cn2an.transform(_KILO.sub(_KILO_MARK, text), "cn2an").replace(_KILO_MARK, "千")
     except Exception:  # a numeral cn2an cannot parse: the original text still counts
         return ""
     return out if out != text else ""
