@@ -31,7 +31,16 @@ def _value(token: str) -> int | None:
 
 def enumerated_lists(text: str, max_item_chars: int = 80) -> list[list[str]]:
     """Every run of two or more consecutively numbered items, each item cut at its clause end."""
-    out: list[list[str]] = []
+    return [items for _, items in introduced_lists(text, max_item_chars)]
+
+
+_LEAD_START = re.compile(r"[。；;，,\s]")
+
+
+def introduced_lists(text: str, max_item_chars: int = 80) -> list[tuple[str, list[str]]]:
+    """Each enumerated list with its lead-in: the clause just before its first item when that ends with a
+    colon ("邮政企业经营下列业务："), else ""."""
+    out: list[tuple[str, list[str]]] = []
     for style in _STYLES:
         marks = [(m.start(), m.end(), _value(m.group(1))) for m in style.finditer(text)]
         run: list[tuple[int, int, int | None]] = []
@@ -45,9 +54,11 @@ def enumerated_lists(text: str, max_item_chars: int = 80) -> list[list[str]]:
                     body = text[end : nxt[0]]
                     stop = _ITEM_END.search(body)
                     items.append(body[: stop.start() if stop else len(body)].strip(" ，,：:")[:max_item_chars])
-                out.append([i for i in items if i])
+                before = text[: run[0][0]].rstrip()
+                lead = before[max((m.end() for m in _LEAD_START.finditer(before)), default=0) :].strip()
+                out.append((lead if lead.endswith(("：", ":")) else "", [i for i in items if i]))
             run = [mark] if mark[2] == 1 else []
-    return [items for items in out if len(items) >= 2]
+    return [(lead, items) for lead, items in out if len(items) >= 2]
 
 
 def _grams(text: str) -> set[str]:
@@ -67,11 +78,14 @@ def missing_items(answer: str, text: str) -> list[str]:
 
     The list is the one the answer already quotes most (at least one item, and
     at least two when the list is long), so an answer about another list of the
-    same passage is left alone.
+    same passage is left alone. An answer that quotes a list's lead-in
+    ("…经营下列业务：…") has named that list, however few items it goes on to give.
     """
     best: tuple[int, list[str]] = (0, [])
-    for items in enumerated_lists(text):
+    for lead, items in introduced_lists(text):
         hits = sum(covered(i, answer) for i in items)
+        if len(lead) >= 6 and covered(lead, answer, 0.9):
+            hits = max(hits, 2 if len(items) > 4 else 1)
         if hits > best[0]:
             best = (hits, items)
     hits, items = best

@@ -52,3 +52,28 @@ def test_completion_does_not_fire_where_it_should_not():
     assert "没收" not in en.answer  # English answers are not padded with Chinese
     whole = "一是加强河道巡查，二是完善保洁制度，三是推进智慧监管，四是强化考核问责[1]。"
     assert ground(whole, _ctx(TASKS), "zh-Hans", "主要任务有哪些？").answer == whole
+
+
+SERVICES = (
+    "第八条 供水企业经营下列业务：（一）城镇供水；（二）二次供水设施维护；（三）水质检测；"
+    "（四）管网抢修；（五）主管部门规定的其他业务。供水企业不得擅自停止供水：（一）因工程施工；（二）因设备检修。"
+)
+
+
+def test_lists_are_read_with_their_lead_in():
+    from rag.lists import introduced_lists
+
+    leads = [lead for lead, _ in introduced_lists(SERVICES)]
+    assert leads == ["供水企业经营下列业务：", "供水企业不得擅自停止供水："]
+    assert introduced_lists(TASKS)[0][0] == "今年的主要任务："
+    assert introduced_lists("一是加强巡查；二是完善制度。")[0][0] == ""  # no lead-in
+
+
+def test_an_answer_quoting_a_lead_in_names_that_list():
+    """ "…经营下列业务：…（五）…": one item of a long list, but the lead-in says which list is meant."""
+    answer = "供水企业经营下列业务：…（五）主管部门规定的其他业务。"
+    assert missing_items(answer, SERVICES) == ["城镇供水", "二次供水设施维护", "水质检测", "管网抢修"]
+    # without the lead-in, one item of five is not enough to tell the list is meant
+    assert missing_items("包括主管部门规定的其他业务。", SERVICES) == []
+    # quoting the other list's lead-in completes that list, not the first
+    assert missing_items("供水企业不得擅自停止供水：因工程施工。", SERVICES) == ["因设备检修"]
