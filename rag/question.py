@@ -58,14 +58,12 @@ def is_goal_question(question: str) -> bool:
 
 
 _NUMBER_Q = re.compile(
-    r"多少|几|目标|规模|比例|增长|数量|金额|亿元|万元|多长|多久|期限|时限|"
-    r"how (much|many|long)|what (percentage|share)|target|figure|gdp",
-    re.I,
+    r"多少|几|目标|规模|比例|增长|数量|金额|亿元|万元|how (much|many)|what (percentage|share)|target|figure|gdp", re.I
 )
 
 
 def asks_number(question: str) -> bool:
-    """Asks for a quantity or a period (多长时间, 期限): the sentences that hold figures are the likelier answer."""
+    """Asks for a quantity: the sentences that hold figures are the likelier answer."""
     return bool(_NUMBER_Q.search(to_simplified(question)))
 
 
