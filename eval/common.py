@@ -171,6 +171,12 @@ def eval_index(settings: Settings, with_extra: bool = True, added: list[Path] | 
                 "(the one holding corpus-extra/ and benchmarks/)"
             )
         files += extra
+    by_name: dict[str, Path] = {}
+    for p in files:  # a file given twice (or a law both added and in corpus-extra) is indexed once
+        if p.name in by_name and file_sha256(by_name[p.name]) != file_sha256(p):
+            raise RagError(f"two different files are both named {p.name}: {by_name[p.name]} and {p}")
+        by_name.setdefault(p.name, p)
+    files = list(by_name.values())
     root = cache_root() / f"index-{index_key(files, settings)}"
     if not (root / "CURRENT").exists():
         print(f"building the evaluation index of {len(files)} files at {root}")

@@ -102,7 +102,7 @@ def calibrate(index: SearchIndex, embedder: Embedder) -> float | None:
 
 
 def latin_floor(index: SearchIndex, embedder: Embedder) -> float | None:
-    """The floor for a question searched in English, measured on the open index (12 searches, well under a
-    second) each time it is loaded."""
+    """The floor for a question searched in English, measured on the open index (one search per probe, well
+    under a second) each time it is loaded."""
     probes = np.asarray(embedder.embed_queries(list(LATIN_PROBES)), dtype=np.float32)
     return floor_of(best_in_index(index, probes, texts=LATIN_PROBES))

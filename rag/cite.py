@@ -16,7 +16,7 @@ from functools import cached_property
 from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
-from rag.numerals import with_digits
+from rag.numerals import AMOUNT, amounts, spoken_amounts, with_digits
 from rag.question import asked
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
@@ -35,7 +35,6 @@ _MODEL_REFUSAL = re.compile(
 )
 _CITE = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
-_UNIT = {"亿": 1e8, "万": 1e4, "千": 1e3, "billion": 1e9, "million": 1e6, "thousand": 1e3, "%": 1.0, "percent": 1.0}
 
 
 def normalize_citations(text: str) -> str:
@@ -221,29 +220,12 @@ def _also_holding(sentence: str, context: list[ContextPassage], texts: dict[int,
     return [n for _, n in found.values()]
 
 
-# a figure and its magnitude; 千 before a unit (千克, 千米, 千瓦) is the unit's kilo-, not a thousand
-_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千(?![克米瓦伏帕焦卡赫])|billion|million|thousand|%|percent)?", re.I)
-
-
-def _values(text: str) -> set[float]:
-    """Numbers with the magnitudes their units give (1100亿 and 110 billion are the same value)."""
-    out: set[float] = set()
-    for m in _AMOUNT.finditer(text):
-        raw = m.group(1).replace(",", "")
-        try:
-            v = float(raw)
-        except ValueError:
-            continue
-        out.add(v)
-        unit = (m.group(2) or "").lower()
-        if unit in _UNIT:
-            out.add(round(v * _UNIT[unit], 3))
-    return out
-
-
-# "1." / "2、" items start a line or follow a sentence end; a bracketed "（4）" before words is an item anywhere
+# "1." / "2、" items start a line or follow a sentence end; a bracketed "（4）" before words is an item anywhere,
+# unless what follows counts it ("（12）家企业" is a figure)
 _ITEM_NUMBER = re.compile(
-    r"(?:(?:^|(?<=[\s。；;:：]))\d{1,2}[.、．)）]|[（(]\d{1,2}[）)])\s*(?=[\u3400-\u9fffA-Za-z“\"])", re.M
+    r"(?:(?:^|(?<=[\s。；;:：]))\d{1,2}[.、．)）]|[（(]\d{1,2}[）)](?![万亿千百家个项人元倍次年月日天%]))"
+    r"\s*(?=[\u3400-\u9fffA-Za-z“\"])",
+    re.M,
 )
 
 
@@ -252,16 +234,21 @@ def strip_list_markers(text: str) -> str:
     return _ITEM_NUMBER.sub("", text)
 
 
+def _stated(sentence: str) -> str:
+    """The sentence's figures as digits: its own, and those it writes in Chinese numerals (三十天 as 30天) once."""
+    return f"{strip_list_markers(sentence)}\n{spoken_amounts(sentence)}"
+
+
 def supported_figures(sentence: str, source: str) -> int:
-    """How many of the sentence's figures (三十天 read as 30天 too) `source` supports, judged as claim_figures
-    judges them: a whole number (20 is not in 20000) or the same value (110 billion is 1100亿)."""
-    body = strip_list_markers(with_digits(sentence))
-    return len(_AMOUNT.findall(body)) - len(unsupported_numbers(body, source))
+    """How many of the sentence's figures `source` supports, judged as claim_figures judges them: a whole
+    number (20 is not in 20000) or the same value (110 billion is 1100亿); 三十天 counts as 30天."""
+    body = _stated(sentence)
+    return len(AMOUNT.findall(body)) - len(unsupported_numbers(body, source))
 
 
 def figures_of(text: str) -> list[str]:
     """The figures a sentence states, whichever way it writes them (三十天 is 30天), item numbers left out."""
-    return _FIGURE.findall(strip_list_markers(with_digits(text)))
+    return _FIGURE.findall(_stated(text))
 
 
 def holds_figure(figure: str, text: str) -> bool:
@@ -276,14 +263,14 @@ def unsupported_numbers(answer: str, sources: str) -> list[str]:
     and the model repeated would otherwise vouch for itself.
     """
     body = strip_list_markers(re.sub(r"\[\d+\]", "", answer))
-    src_values = _values(to_simplified(sources))
+    src_values = amounts(to_simplified(sources))
     src_text = re.sub(r"[,\s]", "", sources)
     missing = []
-    for m in _AMOUNT.finditer(body):
+    for m in AMOUNT.finditer(body):
         raw = m.group(1).replace(",", "")
         if holds_figure(raw, src_text):
             continue
-        vals = _values(m.group(0))
+        vals = amounts(m.group(0))
         if not vals & src_values:
             missing.append(m.group(0).strip())
     return missing

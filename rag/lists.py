@@ -34,11 +34,11 @@ def enumerated_lists(text: str, max_item_chars: int = 80) -> list[list[str]]:
     return [items for _, items in introduced_lists(text, max_item_chars)]
 
 
-_LEAD_START = re.compile(r"[。；;，,\s]")
+_LEAD_START = re.compile(r"[。；;\s]")
 
 
 def introduced_lists(text: str, max_item_chars: int = 80) -> list[tuple[str, list[str]]]:
-    """Each enumerated list with its lead-in: the clause just before its first item when that ends with a
+    """Each enumerated list with its lead-in: the sentence just before its first item when that ends with a
     colon ("邮政企业经营下列业务："), else ""."""
     out: list[tuple[str, list[str]]] = []
     for style in _STYLES:
@@ -84,7 +84,7 @@ def missing_items(answer: str, text: str) -> list[str]:
     best: tuple[int, list[str]] = (0, [])
     for lead, items in introduced_lists(text):
         hits = sum(covered(i, answer) for i in items)
-        if len(lead) >= 6 and covered(lead, answer, 0.9):
+        if len(_grams(lead)) >= 5 and len(_grams(lead) & _grams(answer)) >= 0.9 * len(_grams(lead)):
             hits = max(hits, 2 if len(items) > 4 else 1)
         if hits > best[0]:
             best = (hits, items)

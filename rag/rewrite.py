@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 from rag.generate import Generator
-from rag.numerals import with_digits
+from rag.numerals import AMOUNT, amounts, with_digits
 from rag.places import pinyin_table, replace_romanized, romanized
 from rag.prompt import rewrite_messages
 from rag.script import detect_lang, to_simplified
@@ -145,9 +145,47 @@ def translate_to_chinese(question: str, generator: Generator) -> str:
     return out if re.search(r"[\u4e00-\u9fff]", out) else question
 
 
+_WORD_NUMBERS = {
+    w: n
+    for n, words in enumerate(
+        [
+            ("zero",),
+            ("one", "first", "once"),
+            ("two", "second", "twice", "both"),
+            ("three", "third"),
+            ("four", "fourth"),
+            ("five", "fifth"),
+            ("six", "sixth"),
+            ("seven", "seventh"),
+            ("eight", "eighth"),
+            ("nine", "ninth"),
+            ("ten", "tenth"),
+            ("eleven", "eleventh"),
+            ("twelve", "twelfth"),
+        ]
+    )
+    for w in words
+} | {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_SCALE_WORDS = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+
+
+def _asked_values(question: str) -> set[float]:
+    """The quantities an English question states, in digits or in words (thirty days, second paragraph,
+    two hundred), with their magnitudes (10,000 is 1万)."""
+    values = amounts(question)
+    words = re.findall(r"[a-z]+", question.lower())
+    for i, w in enumerate(words):
+        if w in _WORD_NUMBERS:
+            v = float(_WORD_NUMBERS[w])
+            if i + 1 < len(words) and words[i + 1] in _SCALE_WORDS:
+                v *= _SCALE_WORDS[words[i + 1]]
+            values.add(v)
+    return values
+
+
 def invents_figures(translation: str, question: str) -> bool:
-    """ "该法律于1997年10月1日生效。": the model answered instead of translating, with a figure the English
-    question does not contain. Such a reply has lost the question (the law's name, what was asked), and its
-    figure must not reach the search or, worse, vouch for the same figure in the answer."""
-    asked = set(re.findall(r"\d+(?:\.\d+)?", question))
-    return any(m not in asked for m in re.findall(r"\d+(?:\.\d+)?", translation))
+    """The reply states a quantity the English question does not, in any writing of it: the model answered
+    instead of translating. Such a reply has lost the question (a name, what was asked), and its figure must
+    not reach the search or, worse, vouch for the same figure in the answer."""
+    asked = _asked_values(question)
+    return any(not (amounts(m.group(0)) & asked) for m in AMOUNT.finditer(translation))

@@ -70,3 +70,11 @@ def test_added_documents_join_the_index_and_its_key(monkeypatch, tmp_path):
     assert added_names == sorted([*plain_names, "乙法.txt"])
     with pytest.raises(RagError, match="add-docs"):
         eval_index(settings, added=[tmp_path / "nowhere"])
+    # a document given twice, or one already in the index, is indexed once; two different files of one name fail
+    again, names = eval_index(settings, added=[more, more / "乙法.txt", docs / "报告.txt"])
+    assert again == added and names == added_names
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    (clash / "报告.txt").write_text("另一份报告。", encoding="utf-8")
+    with pytest.raises(RagError, match="two different files"):
+        eval_index(settings, added=[clash])

@@ -157,6 +157,7 @@ def test_list_item_numbers_are_not_figures():
     # a bracketed item number after a title is an item too; a bracketed figure with a unit is still a figure
     assert not ground("《方案》（4）企业培育[1]", ctx, "zh-Hans").refused
     assert ground("企业培育（12个）[1]", ctx, "zh-Hans").refused
+    assert ground("共（12）家企业参与培育[1]", ctx, "zh-Hans").refused  # counted by what follows: a figure
 
 
 def test_uncited_figure_is_cited_to_the_passage_about_the_question():
@@ -279,6 +280,21 @@ def test_recite_reads_a_figure_in_either_notation_and_as_a_whole_number():
     # a figure both passages hold leaves the words to decide, and a sentence with no figure too
     ctx = _ctx_texts("河阳县出台20条措施。", "河阳县出台20条支持措施，扶持家庭农场。")
     assert recite("河阳县出台20条支持措施，扶持家庭农场[2]。", ctx) == "河阳县出台20条支持措施，扶持家庭农场[2]。"
+
+
+def test_numerals_inside_words_and_item_markers_are_not_figures():
+    """一是, 统一 and 十分 are no figures: an answer in the 一是…二是 style keeps the passage that says it; a
+    figure in digits counts once beside one written in Chinese numerals."""
+    from rag.cite import cite_uncited, figures_of, recite
+
+    assert figures_of("一是加强河道巡查，统一部署，十分重要") == []
+    ctx = _ctx_texts("2023年1月，县政府召开会议。", "加强河道巡查，完善保洁制度。")
+    said = "一是加强河道巡查，二是完善保洁制度[2]。"
+    assert recite(said, ctx) == said
+    assert cite_uncited("一是加强河道巡查。", ctx) == "一是加强河道巡查。[2]"
+    ctx = _ctx_texts("2023年工作要点。", "检查人员不得少于二人。")
+    mixed = "2023年起，检查人员不得少于二人[2]。"
+    assert recite(mixed, ctx) == mixed
 
 
 def test_recite_is_not_swayed_by_a_passage_repeating_a_few_words():

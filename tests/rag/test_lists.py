@@ -77,3 +77,12 @@ def test_an_answer_quoting_a_lead_in_names_that_list():
     assert missing_items("包括主管部门规定的其他业务。", SERVICES) == []
     # quoting the other list's lead-in completes that list, not the first
     assert missing_items("供水企业不得擅自停止供水：因工程施工。", SERVICES) == ["因设备检修"]
+
+
+def test_a_lead_in_is_its_whole_sentence():
+    """Two lists both introduced by "应当具备下列条件：": the lead-in quoted is the one with its subject."""
+    text = (
+        "设立养殖场，应当具备下列条件：（一）有固定场所；（二）有防疫设施；（三）有技术人员。"
+        "经营屠宰业务，应当具备下列条件：（一）取得许可；（二）有冷藏设施；（三）有检验人员。"
+    )
+    assert missing_items("经营屠宰业务，应当具备下列条件：取得许可[1]。", text) == ["有冷藏设施", "有检验人员"]

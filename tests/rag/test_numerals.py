@@ -24,16 +24,28 @@ def test_digit_form_reads_numerals_and_keeps_text():
     assert with_digits(RULE).startswith(RULE)
 
 
-def test_the_kilo_of_a_unit_is_not_a_numeral():
-    """十千克 is 10千克 and 五千克 is 5千克 (not 5000克); 千 as a numeral still reads as a thousand."""
-    weights = "信件单件重量不超过五千克，包裹单件重量不超过十千克，装机容量二十万千瓦，路段长一千米。"
+def test_the_kilo_of_a_unit_is_read_both_ways():
+    """十千克 is 10千克 (cn2an alone reads no number there); 五千克 is 5千克 and 5000克 alike; 千 inside a larger
+    numeral stays a numeral (三万五千米 is 35000米, never 35000千米)."""
+    weights = "信件单件重量不超过五千克，包裹单件重量不超过十千克，装机容量二十万千瓦，路段长三万五千米。"
     digits = digit_form(weights)
-    assert "5千克" in digits and "10千克" in digits and "200000千瓦" in digits and "1千米" in digits
-    assert "5000克" not in digits
-    assert "3000元" in digit_form("奖励三千元。") and digit_form("千方百计") == ""
-    assert unsupported_numbers("包裹不超过10千克[1]", with_digits(weights)) == []
-    assert unsupported_numbers("The parcel limit is 10 kilograms [1]", with_digits(weights)) == []
-    assert unsupported_numbers("包裹不超过20千克[1]", with_digits(weights)) == ["20"]
+    assert "5千克" in digits and "5000克" in digits and "10千克" in digits and "200000千瓦" in digits
+    assert "35000米" in digits and "35000千米" not in digits
+    assert (
+        digit_form("一万二千克") == "12000克"
+        and "3000元" in digit_form("奖励三千元。")
+        and digit_form("千方百计") == ""
+    )
+    src = with_digits(weights)
+    for answer in (
+        "包裹不超过10千克[1]",
+        "The parcel limit is 10 kilograms [1]",
+        "信件不超过5千克[1]",
+        "路段长35千米[1]",
+    ):
+        assert unsupported_numbers(answer, src) == [], answer
+    assert unsupported_numbers("全长3000米[1]", with_digits("全长三千米。")) == []
+    assert unsupported_numbers("包裹不超过20千克[1]", src) != []
 
 
 def test_figures_written_in_digits_are_supported_by_chinese_numerals():

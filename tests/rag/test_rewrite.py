@@ -40,6 +40,11 @@ def test_a_translation_that_answers_is_not_searched():
     assert not invents_figures("港口安全法是什么时候施行的？", q)
     assert not invents_figures("河阳县2025年的GDP目标是多少？", "What is Heyang's 2025 GDP target?")
     assert invents_figures("河阳县2025年GDP目标是134.8亿元。", "What is Heyang's 2025 GDP target?")
+    # a faithful translation writes the question's own quantities another way: no invention
+    assert not invents_figures("复议机关应当在30日内作出决定吗？", "Must the review body decide within thirty days?")
+    assert not invents_figures("罚款1万元以上的情形有哪些？", "When is the fine 10,000 yuan or more?")
+    assert not invents_figures("第2款规定了什么？", "What does the second paragraph say?")
+    assert not invents_figures("需要200人吗？", "Are two hundred people needed?")
 
     class Replies:  # the model's reply is the fault under test; the real model answers this way only at times
         def __init__(self, reply: str) -> None:
