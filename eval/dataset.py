@@ -6,8 +6,10 @@ score than the system earned; loading therefore stops at the first bad line.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -115,3 +117,16 @@ def load_dataset(path: str | Path, limit: int | None = None) -> list[Question]:
         raise DatasetError(f"{path}: no such dataset file")
     questions = parse_lines(path.read_text(encoding="utf-8").splitlines(), str(path))
     return questions[:limit] if limit else questions
+
+
+def squashed(text: str) -> str:
+    """Text without whitespace or byte-order mark: laws separate 第X条 from its text with a full-width space and
+    end lines with CRLF, which a hand-copied evidence string does not reproduce."""
+    return re.sub(r"\s+", "", text.replace("\ufeff", ""))
+
+
+def not_in_documents(row: dict[str, Any], document: Callable[[str], str]) -> list[str]:
+    """The evidence strings and key facts of a gold row that none of its documents holds (whitespace ignored);
+    `document(name)` gives a named document's text."""
+    texts = [squashed(document(name)) for name in row["doc"]]
+    return [s for s in [*row["evidence"], *row["must_include"]] if not any(squashed(s) in t for t in texts)]

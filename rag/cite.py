@@ -380,9 +380,7 @@ def prune_citations(text: str, context: list[ContextPassage], keep_share: float 
         keep = {
             n
             for n in cited
-            if score[n] == top
-            or score[n] >= keep_share * top
-            or any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]|\.\d)", texts[n]) for f in figures)
+            if score[n] == top or score[n] >= keep_share * top or any(holds_figure(f, texts[n]) for f in figures)
         }
         drop = set(cited) - keep
         out.append(re.sub(r"\[(\d+)\]", lambda m, drop=drop: "" if int(m.group(1)) in drop else m.group(0), seg))
