@@ -133,7 +133,7 @@ def test_an_answer_keeps_the_index_and_floor_it_started_with(tmp_path):
     builder.build([prepare_bytes(t.encode("utf-8"), n) for n, t in other.items()], tmp_path, emb)
     pipe.reload()
     assert pipe.index.version != old_version and pipe.refuse_below != old_floor
-    answer = [ev.data for ev in events if ev.kind == "answer"][0]
+    answer = next(ev.data for ev in events if ev.kind == "answer")
     coverage = answer.checks[0]
     assert coverage["name"] == "coverage" and coverage["result"] == "fail"
     assert coverage["detail"].endswith(f"below {old_floor}")
