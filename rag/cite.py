@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -17,7 +18,8 @@ from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import AMOUNT, amounts, spoken_amounts, with_digits
-from rag.question import asked
+from rag.places import known_places, pinyin_table, romanized
+from rag.question import asked, place_names
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
 from rag.types import Asked, Chunk, Passage
@@ -283,6 +285,17 @@ def _mentions(term: str, text: str) -> bool:
     return term in text or (len(stem) >= 2 and stem in text)
 
 
+def unsupported_places(claim: str, sources: str, table: Callable[[], Mapping[str, str]]) -> list[str]:
+    """The places `claim` names that `sources` never mention: Chinese names by jieba's place tag, English
+    ones by the pinyin of a known place (`table()`: Qingzhou → 青州). 潍坊 counts for 潍坊市 and back."""
+    body = re.sub(r"\[\d+\]", "", claim)
+    names = place_names(body) if re.search(r"[\u3400-\u9fff]", body) else []
+    if re.search(r"\b[A-Z][a-z]", body):
+        names += [stem for _, stem in romanized(body, table())]
+    src = to_simplified(sources)
+    return [n for n in dict.fromkeys(names) if not _mentions(n, src)]
+
+
 def missing_terms(question: Asked | str, sources: str) -> list[str]:
     """The names and years the question is about that the sources never mention."""
     src = with_digits(to_simplified(sources))
@@ -531,19 +544,46 @@ class Reply:
         """evidence(context), built once for all checks."""
         return evidence(self.context)
 
+    places: bool = True  # hold the claims' places to their passages too (off: ablation of claim_places)
+
     @cached_property
-    def unsupported_by_sentence(self) -> list[list[str]]:
-        """For each answer sentence, its figures that the passages its claims cite do not hold (built once for
-        the figure check and for dropping the sentences it fails)."""
+    def place_table(self) -> dict[str, str]:
+        """{pinyin: Chinese stem} of the places the passages and the question name: an English claim's
+        romanized place is read back to the Chinese its passage would write."""
+        texts = [f"{header_for(c.passage, c.with_meta)}{c.passage.chunk.text}" for c in self.context]
+        return pinyin_table(known_places([*texts, self.question]))
+
+    @cached_property
+    def _unsupported(self) -> list[tuple[list[str], list[str]]]:
+        """For each answer sentence: its figures, and its places, that the passages its claims cite do not hold."""
         by_n = {c.n: c for c in self.context}
         out = []
         for sentence in answer_sentences(self.text):
-            missing = []
+            figures: list[str] = []
+            places: list[str] = []
             for claim, ns in claims(sentence):
                 cited = [by_n[n] for n in ns if n in by_n]
-                missing += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
-            out.append(missing)
+                src = evidence(cited) if cited else self.sources
+                figures += unsupported_numbers(claim, src)
+                if self.places:  # the place a cited document is about counts (its card, its title)
+                    where = " ".join(c.passage.meta.place for c in cited if c.passage.meta)
+                    places += unsupported_places(claim, f"{src}\n{where}", lambda: self.place_table)
+            out.append((figures, places))
         return out
+
+    @property
+    def unsupported_figures(self) -> list[list[str]]:
+        return [f for f, _ in self._unsupported]
+
+    @property
+    def unsupported_places(self) -> list[list[str]]:
+        return [p for _, p in self._unsupported]
+
+    @property
+    def unsupported_by_sentence(self) -> list[list[str]]:
+        """For each answer sentence, its figures and places that the passages its claims cite do not hold
+        (built once for the checks and for dropping the sentences they fail)."""
+        return [f + p for f, p in self._unsupported]
 
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
@@ -552,8 +592,17 @@ def _check_figures(r: Reply) -> str:
     """Every figure of a claim is in the passages that claim cites (not merely in the question, nor in
     another passage). A claim ends at its citations; one citing nothing is held to its sentence's
     citations, and a sentence citing nothing to all passages shown."""
-    missing = [m for ms in r.unsupported_by_sentence for m in ms]
+    missing = [m for ms in r.unsupported_figures for m in ms]
     return f"figures not in the sources: {', '.join(missing)}" if missing else ""
+
+
+def _check_places(r: Reply) -> str:
+    """Every place a claim names is in the passages that claim cites (their text or their document's header),
+    not merely in the question or in another passage: the small model names the place listed next to the
+    right one, or another document's place. English claims are read back to Chinese through the pinyin of
+    the places the passages name."""
+    missing = [m for ms in r.unsupported_places for m in ms]
+    return f"places not in the cited sources: {', '.join(missing)}" if missing else ""
 
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
@@ -598,7 +647,9 @@ def supported_sentences(r: Reply) -> str:
     return text if cited_numbers(text) and re.search(r"\w", re.sub(r"\[\d+\]", "", text)) else ""
 
 
-CHECKS = (("claim_figures", _check_figures), ("claim_year", _check_year))  # the year check reads what is kept
+# the year check reads what is kept; a sentence failing a claim check is dropped when a cited one remains
+CHECKS = (("claim_figures", _check_figures), ("claim_places", _check_places), ("claim_year", _check_year))
+DROPPABLE = frozenset({"claim_figures", "claim_places"})
 
 
 RULES = (
@@ -636,17 +687,18 @@ def ground(
     q = asked(question)
     text = _rewrite(answer, context, lang, q, skip, closeness)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
-    reply = Reply(text, context, q.wording, q.years)
+    places = "claim_places" not in skip
+    reply = Reply(text, context, q.wording, q.years, places)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
             continue
         why = check(reply)
-        if why and name == "claim_figures" and "drop_unsupported" not in skip:
+        if why and name in DROPPABLE and "drop_unsupported" not in skip:
             kept = supported_sentences(reply)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
-                text, reply = kept, Reply(kept, context, q.wording, q.years)
+                text, reply = kept, Reply(kept, context, q.wording, q.years, places)
                 continue
         if why:
             checks.append(Check(name, "fail", why))

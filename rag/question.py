@@ -122,19 +122,27 @@ def wants_overview(question: str) -> bool:
     return bool(_OVERVIEW_Q.search(to_simplified(question)))
 
 
-def question_terms(question: str) -> list[str]:
-    """Names and years the question is about: if the sources never mention them, they cannot answer it."""
+def place_names(text: str) -> list[str]:
+    """The particular places a Chinese text names (jieba's place tag, two characters or more), in simplified
+    script, without words that name no particular place (全国, 县城, 该市)."""
     import jieba.posseg as pseg
 
-    simp = to_simplified(question)
-    terms = [w for w, flag in pseg.cut(simp) if flag == "ns" and len(w) >= 2]
-    terms += re.findall(r"(?:19|20)\d{2}(?=\s*年)", simp)
     generic = {"中国", "全国", "我国", "国家", "省委", "市委", "政府"} | NOT_PLACES
-    return [t for t in dict.fromkeys(terms) if t not in generic]
+    names = [w for w, flag in pseg.cut(to_simplified(text)) if flag == "ns" and len(w) >= 2]
+    return [n for n in dict.fromkeys(names) if n not in generic and not _ADMIN_ONLY.match(n)]
+
+
+_ADMIN_ONLY = re.compile(r"^[各全本我该]?[省市县区镇乡村]+$")  # 各市县, 市县区: levels, not places
+
+
+def question_terms(question: str) -> list[str]:
+    """Names and years the question is about: if the sources never mention them, they cannot answer it."""
+    years = re.findall(r"(?:19|20)\d{2}(?=\s*年)", to_simplified(question))
+    return list(dict.fromkeys([*place_names(question), *years]))
 
 
 # Words that jieba may tag as places or that end in 省/市/县/区 but name no particular place.
 NOT_PLACES = frozenset(
     "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
-    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区".split()
+    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区 之日起".split()
 )

@@ -11,6 +11,7 @@ from rag.cite import (
     missing_terms,
     normalize_citations,
     unsupported_numbers,
+    unsupported_places,
 )
 from rag.select import ContextPassage
 from rag.types import Chunk, DocMeta, Passage
@@ -130,7 +131,7 @@ def test_uncited_sentences_cite_the_passages_holding_their_figures():
     from rag.cite import cite_uncited
 
     ctx = _ctx_texts("全省培育国家级中小企业特色产业集群15家。", "潍坊力争培育中小企业特色产业集群9个左右。")
-    both = "山东全省有15家国家级集群，潍坊要培育9个集群。"
+    both = "全省有15家国家级集群，潍坊要培育9个集群。"  # 山东 would be in no passage (claim_places)
     assert cite_uncited(both, ctx) == both + "[1][2]"
     assert cite_uncited("全省有15家。潍坊要培育9个", ctx) == "全省有15家。[1]潍坊要培育9个[2]"
     g = ground(both, ctx, "zh-Hans", "山东全省有几家国家级集群？潍坊要培育几个？")
@@ -389,3 +390,44 @@ def test_a_question_naming_the_documents_own_year_is_not_a_wrong_year():
     assert not ground("2025年1月1日[1]", ctx, "zh-Hans", "2024年修订的河道养护法何时施行？").refused
     bare = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=DocMeta(title=meta.title)), [text])]
     assert ground("2025年1月1日[1]", bare, "zh-Hans", "2024年修订的河道养护法何时施行？").refused
+
+
+def test_a_place_of_a_claim_must_be_in_the_passage_it_cites():
+    """Made-up towns of two regions: the claim names the place listed in another passage, or one in no passage."""
+    ctx = _ctx_texts("丽江市重点发展文化旅游，鄂尔多斯市重点发展能源化工。", "呼和浩特市建设乳业之都。")
+    q = "丽江市重点发展什么产业？"
+    right = ground("丽江市重点发展文化旅游[1]。", ctx, "zh-Hans", q)
+    assert not right.refused and any(c.name == "claim_places" and c.result == "pass" for c in right.checks)
+    # 丽江 without its suffix, and a traditional-script answer, name the same place
+    assert not ground("麗江重點發展文化旅遊[1]。", ctx, "zh-Hant", q).refused
+    # a place only in the question, or only in the other passage, is no support
+    assert ground("昆明市重点发展文化旅游[1]。", ctx, "zh-Hans", "昆明市重点发展什么产业？").refused
+    wrong = ground("呼和浩特市重点发展能源化工[1]。", ctx, "zh-Hans", "呼和浩特市重点发展什么？")
+    assert wrong.refused and "呼和浩特" in wrong.reason
+    # the unsupported sentence goes, the supported one stands
+    g = ground("丽江市重点发展文化旅游[1]。昆明市也发展文化旅游[1]。", ctx, "zh-Hans", q)
+    assert not g.refused and g.answer == "丽江市重点发展文化旅游[1]。"
+    assert any(c.name == "claim_places" and c.result == "repaired" and "昆明" in c.detail for c in g.checks)
+    # switched off (ablation), the place is not read
+    assert not ground("昆明市重点发展文化旅游[1]。", ctx, "zh-Hans", q, frozenset({"claim_places"})).refused
+
+
+def test_an_english_place_is_read_back_to_the_passage_s_chinese():
+    ctx = _ctx_texts("丽江市重点发展文化旅游，鄂尔多斯市重点发展能源化工。", "保山市建设咖啡之都。")
+    q = "What does Lijiang focus on?"
+    assert not ground("Lijiang focuses on cultural tourism [1].", ctx, "en", q).refused
+    g = ground("Baoshan focuses on cultural tourism [1].", ctx, "en", "What does Baoshan focus on?")
+    assert g.refused and "保山" in g.reason
+    # cited right, it stands
+    assert not ground("Baoshan is building a coffee capital [2].", ctx, "en", "What does Baoshan build?").refused
+
+
+def test_the_place_check_does_not_fire_on_ordinary_answers():
+    """Laws and notices: no place, a country's name in the header, English words that are no pinyin place."""
+    law = _ctx_texts("第十条 本法自公布之日起施行。", "第十一条 国务院有关部门负责监督管理工作。")
+    law[0].passage.meta.title = "中华人民共和国道路养护法"
+    assert not ground("本法自公布之日起施行[1]。", law, "zh-Hans", "本法何时施行？").refused
+    assert not ground("《中华人民共和国道路养护法》自公布之日起施行[1]。", law, "zh-Hans", "本法何时施行？").refused
+    en = "The State Council departments of China supervise the work [2]. It takes effect on promulgation [1]."
+    assert not ground(en, law, "en", "Who supervises the work?").refused
+    assert unsupported_places("全县城区面积扩大，各市县协同推进[1]。", "城区面积扩大", lambda: {}) == []
