@@ -566,7 +566,7 @@ class Reply:
                 src = evidence(cited) if cited else self.sources
                 figures += unsupported_numbers(claim, src)
                 if self.places:  # the place a cited document is about counts (its card, its title)
-                    where = " ".join(c.passage.meta.place for c in cited if c.passage.meta)
+                    where = " ".join(c.passage.meta.place for c in cited or self.context if c.passage.meta)
                     places += unsupported_places(claim, f"{src}\n{where}", lambda: self.place_table)
             out.append((figures, places))
         return out

@@ -431,3 +431,15 @@ def test_the_place_check_does_not_fire_on_ordinary_answers():
     en = "The State Council departments of China supervise the work [2]. It takes effect on promulgation [1]."
     assert not ground(en, law, "en", "Who supervises the work?").refused
     assert unsupported_places("全县城区面积扩大，各市县协同推进[1]。", "城区面积扩大", lambda: {}) == []
+
+
+def test_the_place_a_cited_document_is_about_supports_its_claims():
+    """A plan's paragraphs say 全市, not the city's name; the document's place (its card) supports the name."""
+    text = "全市新建公园12个。"
+    chunk = Chunk("d:1", "d.txt", text, "", 0, len(text), "公园建设方案")
+    about = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=DocMeta(title="公园建设方案", place="丽江市")), [text])]
+    nowhere = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=DocMeta(title="公园建设方案")), [text])]
+    answer, q = "丽江市新建公园12个[1]。", "丽江市新建多少个公园？"
+    assert not ground(answer, about, "zh-Hans", q).refused
+    assert ground(answer, nowhere, "zh-Hans", q).refused
+    assert not ground("新建公园12个。", about, "zh-Hans", q).refused  # an uncited sentence: every shown document
