@@ -442,4 +442,4 @@ def test_the_place_a_cited_document_is_about_supports_its_claims():
     answer, q = "丽江市新建公园12个[1]。", "丽江市新建多少个公园？"
     assert not ground(answer, about, "zh-Hans", q).refused
     assert ground(answer, nowhere, "zh-Hans", q).refused
-    assert not ground("新建公园12个。", about, "zh-Hans", q).refused  # an uncited sentence: every shown document
+    assert not ground("丽江市新建公园12个。", about, "zh-Hans", q).refused  # uncited: held to every shown document
