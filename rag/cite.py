@@ -18,7 +18,7 @@ from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import AMOUNT, amounts, spoken_amounts, with_digits
-from rag.places import known_places, pinyin_table, romanized
+from rag.places import homophone_table, known_places, romanized_all
 from rag.question import asked, place_names
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
@@ -285,15 +285,39 @@ def _mentions(term: str, text: str) -> bool:
     return term in text or (len(stem) >= 2 and stem in text)
 
 
-def unsupported_places(claim: str, sources: str, table: Callable[[], Mapping[str, str]]) -> list[str]:
-    """The places `claim` names that `sources` never mention: Chinese names by jieba's place tag, English
-    ones by the pinyin of a known place (`table()`: Qingzhou → 青州). 潍坊 counts for 潍坊市 and back."""
-    body = re.sub(r"\[\d+\]", "", claim)
-    names = place_names(body) if re.search(r"[\u3400-\u9fff]", body) else []
-    if re.search(r"\b[A-Z][a-z]", body):
-        names += [stem for _, stem in romanized(body, table())]
+_ABSENT = re.compile(
+    r"未提及|未提到|没有提到|没有提及|未涉及|没有涉及|未说明|没有说明|未列出|没有.{0,6}(?:信息|内容|数据|说明)|"
+    r"not (?:mention|say|state|cover|give|list)|(?:does|do|did) not (?:contain|include|specify)|no information",
+    re.I,
+)
+_CLAUSE = re.compile(r"(?<=[，,；;：:])")
+_PLACE_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|州|盟|旗|镇|乡|村)$")
+
+
+def place_mentioned(name: str, text: str) -> bool:
+    """`name` or its stem is in `text`: 潍坊 for 潍坊市 and back, 内蒙古 for 内蒙古自治区; an autonomous
+    prefecture's or county's people (朝鲜族) may be left out (延边州 for 延边朝鲜族自治州)."""
+    stem = _PLACE_SUFFIX.sub("", name)
+    if name in text or (len(stem) >= 2 and stem in text):
+        return True
+    people = re.match(r"^([\u4e00-\u9fff]{2,}?)(?:[\u4e00-\u9fff]{1,3}族)+$", stem)
+    return bool(people) and people.group(1) in text
+
+
+def unsupported_places(sentence: str, sources: str, table: Callable[[], Mapping[str, set[str]]]) -> list[str]:
+    """The places `sentence` names that `sources` never mention: Chinese names by jieba's place tag, English
+    ones by the pinyin of the shown places (`table()`: Qingzhou → 青州; any of two homophones will do). A clause
+    saying that the sources do not mention a place ("资料未提及乙市") claims nothing about it."""
+    body = "".join(c for c in _CLAUSE.split(re.sub(r"\[\d+\]", "", sentence)) if not _ABSENT.search(c))
     src = to_simplified(sources)
-    return [n for n in dict.fromkeys(names) if not _mentions(n, src)]
+    missing = (
+        [n for n in place_names(body) if not place_mentioned(n, src)] if re.search(r"[\u3400-\u9fff]", body) else []
+    )
+    if re.search(r"\b[A-Z][a-z]", body):
+        for _word, stems in romanized_all(body, table()):
+            if not any(place_mentioned(stem, src) for stem in stems):
+                missing.append(min(stems))
+    return list(dict.fromkeys(missing))
 
 
 def missing_terms(question: Asked | str, sources: str) -> list[str]:
@@ -547,27 +571,30 @@ class Reply:
     places: bool = True  # hold the claims' places to their passages too (off: ablation of claim_places)
 
     @cached_property
-    def place_table(self) -> dict[str, str]:
-        """{pinyin: Chinese stem} of the places the passages and the question name: an English claim's
-        romanized place is read back to the Chinese its passage would write."""
+    def place_table(self) -> dict[str, set[str]]:
+        """{pinyin: Chinese stems} of the places the passages and the question name: an English claim's
+        romanized place is read back to the Chinese its passage would write (every homophone: 苏州, 宿州)."""
         texts = [f"{header_for(c.passage, c.with_meta)}{c.passage.chunk.text}" for c in self.context]
-        return pinyin_table(known_places([*texts, self.question]))
+        return homophone_table(known_places([*texts, self.question]))
 
     @cached_property
     def _unsupported(self) -> list[tuple[list[str], list[str]]]:
-        """For each answer sentence: its figures, and its places, that the passages its claims cite do not hold."""
+        """For each answer sentence: its figures that the passages its claims cite do not hold, and its places
+        that the passages the sentence cites do not hold. Places are held to the whole sentence's citations:
+        a sentence names its places before the figures it cites one by one ("甲市和乙市分别为3[1]和5[2]")."""
         by_n = {c.n: c for c in self.context}
         out = []
         for sentence in answer_sentences(self.text):
             figures: list[str] = []
-            places: list[str] = []
             for claim, ns in claims(sentence):
                 cited = [by_n[n] for n in ns if n in by_n]
-                src = evidence(cited) if cited else self.sources
-                figures += unsupported_numbers(claim, src)
-                if self.places:  # the place a cited document is about counts (its card, its title)
-                    where = " ".join(c.passage.meta.place for c in cited or self.context if c.passage.meta)
-                    places += unsupported_places(claim, f"{src}\n{where}", lambda: self.place_table)
+                figures += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
+            places: list[str] = []
+            if self.places:
+                cited = [by_n[n] for n in cited_numbers(sentence) if n in by_n] or self.context
+                # the place a cited document is about counts: its card, its whole title
+                where = " ".join(f"{c.passage.meta.title} {c.passage.meta.place}" for c in cited if c.passage.meta)
+                places = unsupported_places(sentence, f"{evidence(cited)}\n{where}", lambda: self.place_table)
             out.append((figures, places))
         return out
 
@@ -640,9 +667,13 @@ def _check_year(r: Reply) -> str:
     return f"the cited passages speak of other years than {', '.join(wrong)}" if wrong else ""
 
 
-def supported_sentences(r: Reply) -> str:
-    """The answer without its sentences that hold an unsupported figure; "" when no cited sentence is left."""
-    kept = [s for s, ms in zip(answer_sentences(r.text), r.unsupported_by_sentence, strict=True) if not ms]
+def supported_sentences(r: Reply, check: str = "") -> str:
+    """The answer without its sentences that hold an unsupported figure (check "claim_figures"), place
+    ("claim_places") or either (no check named); "" when no cited sentence is left."""
+    failing = {"claim_figures": r.unsupported_figures, "claim_places": r.unsupported_places}.get(
+        check, r.unsupported_by_sentence
+    )
+    kept = [s for s, ms in zip(answer_sentences(r.text), failing, strict=True) if not ms]
     text = "".join(kept).strip()
     return text if cited_numbers(text) and re.search(r"\w", re.sub(r"\[\d+\]", "", text)) else ""
 
@@ -672,7 +703,8 @@ def ground(
     closeness: Closeness | None = None,
 ) -> Grounding:
     """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal,
-    except that sentences with an unsupported figure are dropped when a cited sentence remains (drop_unsupported).
+    except that sentences with an unsupported figure or place are dropped when a cited sentence remains
+    (drop_unsupported).
 
     The checks performed are recorded (with the reason of a failure), so an
     evaluation can tell which check refused an answer and how often each fires.
@@ -695,7 +727,7 @@ def ground(
             continue
         why = check(reply)
         if why and name in DROPPABLE and "drop_unsupported" not in skip:
-            kept = supported_sentences(reply)
+            kept = supported_sentences(reply, name)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
                 text, reply = kept, Reply(kept, context, q.wording, q.years, places)

@@ -28,6 +28,29 @@ def pinyin_table(places: Iterable[str] | Mapping[str, int]) -> dict[str, str]:
     return table
 
 
+def homophone_table(places: Iterable[str]) -> dict[str, set[str]]:
+    """{toneless pinyin: every Chinese stem spelt so} (Suzhou → 苏州, 宿州): to check a romanized name, any
+    of its homophones may be the one meant."""
+    from pypinyin import lazy_pinyin
+
+    table: dict[str, set[str]] = {}
+    for name in places:
+        stem = place_stem(name)
+        if len(stem) >= 2:
+            table.setdefault("".join(lazy_pinyin(stem)).lower(), set()).add(stem)
+    return table
+
+
+def romanized_all(text: str, table: Mapping[str, set[str]]) -> list[tuple[str, set[str]]]:
+    """(English word, its Chinese stems) for each capitalised word of `text` that spells a known place."""
+    out = []
+    for m in _CAPITALISED.finditer(text):
+        stems = table.get(m.group(0).replace("-", "").lower())
+        if stems:
+            out.append((m.group(0), stems))
+    return out
+
+
 def romanized(text: str, table: Mapping[str, str]) -> list[tuple[str, str]]:
     """(English word, Chinese stem) for each capitalised word of `text` that spells a known place."""
     out = []

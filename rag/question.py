@@ -144,5 +144,6 @@ def question_terms(question: str) -> list[str]:
 # Words that jieba may tag as places or that end in 省/市/县/区 but name no particular place.
 NOT_PLACES = frozenset(
     "城市 大城市 中城市 小城市 都市 新城 县城 市区 城区 新区 开发区 园区 社区 景区 片区 辖区 省市 市县 县区 全省 全市 全县 "
-    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区 之日起".split()
+    "各市 各县 本市 本县 我省 我市 我县 该市 该县 地区 山区 库区 城乡 郊区 老区 示范区 试验区 先行区 之日起 "
+    "城镇 乡镇 农村 沿海 沿海地区 内陆 内陆地区 北方地区 南方地区 边境地区 自治县 开区".split()
 )

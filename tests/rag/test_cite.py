@@ -443,3 +443,45 @@ def test_the_place_a_cited_document_is_about_supports_its_claims():
     assert not ground(answer, about, "zh-Hans", q).refused
     assert ground(answer, nowhere, "zh-Hans", q).refused
     assert not ground("丽江市新建公园12个。", about, "zh-Hans", q).refused  # uncited: held to every shown document
+
+
+def test_the_place_check_reads_places_as_answers_write_them():
+    """Made-up answers a reviewer wrote to break the check: each is supported and must stand."""
+    two = _ctx_texts("丽江市新建公园12个。", "保山市新建公园8个。")
+    # places named before the figures they cite one by one are held to the sentence's citations
+    assert not ground("丽江市和保山市分别新建公园12个[1]和8个[2]。", two, "zh-Hans", "各新建多少公园？").refused
+    # an official name against the short one the passage uses
+    assert not ground("内蒙古自治区新建电站20座[1]。", _ctx_texts("内蒙古新建电站20座。"), "zh-Hans", "").refused
+    assert not ground("延边朝鲜族自治州新建电站20座[1]。", _ctx_texts("延边州新建电站20座。"), "zh-Hans", "").refused
+    # common nouns jieba tags as places are no places
+    assert not ground("城镇和农村居民均可参保[1]。", _ctx_texts("城乡居民均可参保。"), "zh-Hans", "").refused
+    # saying the sources do not mention a place claims nothing about it
+    one = _ctx_texts("丽江市新建公园12个。")
+    g = ground("丽江市新建公园12个[1]，资料未提及昆明市的情况。", one, "zh-Hans", "丽江市和昆明市各新建多少？")
+    assert not g.refused
+    # an English name may be either of two homophones the passages name (苏州 / 宿州)
+    homophones = _ctx_texts("宿州市今年新建学校3所。", "苏州市新建医院5家。苏州市还新建公园2个。")
+    assert not ground("Suzhou built 3 new schools this year [1].", homophones, "en", "").refused
+
+
+def test_each_claim_check_drops_only_its_own_sentences():
+    ctx = _ctx_texts("丽江市新建公园12个。", "保山市新建学校5所。")
+    answer = "丽江市新建公园12个[1]。丽江市新建学校9所[1]。保山市新建公园12个[1]。"
+    g = ground(answer, ctx, "zh-Hans", "丽江市新建多少公园？")
+    assert g.answer == "丽江市新建公园12个[1]。"
+    assert [(c.name, c.result) for c in g.checks if c.name in ("claim_figures", "claim_places")] == [
+        ("claim_figures", "repaired"),
+        ("claim_places", "repaired"),
+    ]
+    off = ground(answer, ctx, "zh-Hans", "丽江市新建多少公园？", frozenset({"claim_figures"}))
+    assert off.answer == "丽江市新建公园12个[1]。丽江市新建学校9所[1]。"  # the figure sentence is not the place check's
+
+
+def test_a_place_late_in_a_long_title_supports_the_passage():
+    text = "全市新建公园12个。"
+    title = (
+        "关于支持文化旅游产业高质量发展若干政策措施和配套保障工作的实施细则（丽江市）"  # past the shown 36 characters
+    )
+    chunk = Chunk("d:1", "d.txt", text, "", 0, len(text), title)
+    ctx = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=DocMeta(title=title)), [text])]
+    assert not ground("丽江市新建公园12个[1]。", ctx, "zh-Hans", "丽江市新建多少个公园？").refused
