@@ -18,7 +18,7 @@ from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import AMOUNT, amounts, spoken_amounts, with_digits
-from rag.places import homophone_table, known_places, romanized_all
+from rag.places import homophone_table, known_places, romanized
 from rag.question import asked, place_names
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
@@ -314,7 +314,7 @@ def unsupported_places(sentence: str, sources: str, table: Callable[[], Mapping[
         [n for n in place_names(body) if not place_mentioned(n, src)] if re.search(r"[\u3400-\u9fff]", body) else []
     )
     if re.search(r"\b[A-Z][a-z]", body):
-        for _word, stems in romanized_all(body, table()):
+        for _word, stems in romanized(body, table()):
             if not any(place_mentioned(stem, src) for stem in stems):
                 missing.append(min(stems))
     return list(dict.fromkeys(missing))
@@ -624,10 +624,10 @@ def _check_figures(r: Reply) -> str:
 
 
 def _check_places(r: Reply) -> str:
-    """Every place a claim names is in the passages that claim cites (their text or their document's header),
-    not merely in the question or in another passage: the small model names the place listed next to the
-    right one, or another document's place. English claims are read back to Chinese through the pinyin of
-    the places the passages name."""
+    """Every place a sentence names is in the passages that sentence cites (their text, their document's title
+    or place), not merely in the question or in another passage: the small model names another passage's or
+    document's place, or one no passage names. English sentences are read back to Chinese through the pinyin
+    of the places the passages name."""
     missing = [m for ms in r.unsupported_places for m in ms]
     return f"places not in the cited sources: {', '.join(missing)}" if missing else ""
 

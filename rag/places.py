@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from rag.metadata import place_stem
 
+T = TypeVar("T")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:-[a-z]+)?\b")
 
 
@@ -41,23 +43,14 @@ def homophone_table(places: Iterable[str]) -> dict[str, set[str]]:
     return table
 
 
-def romanized_all(text: str, table: Mapping[str, set[str]]) -> list[tuple[str, set[str]]]:
-    """(English word, its Chinese stems) for each capitalised word of `text` that spells a known place."""
+def romanized(text: str, table: Mapping[str, T]) -> list[tuple[str, T]]:
+    """(English word, what `table` gives for it: a Chinese stem, or every homophone's) for each capitalised word
+    of `text` that spells a known place."""
     out = []
     for m in _CAPITALISED.finditer(text):
-        stems = table.get(m.group(0).replace("-", "").lower())
-        if stems:
-            out.append((m.group(0), stems))
-    return out
-
-
-def romanized(text: str, table: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(English word, Chinese stem) for each capitalised word of `text` that spells a known place."""
-    out = []
-    for m in _CAPITALISED.finditer(text):
-        stem = table.get(m.group(0).replace("-", "").lower())
-        if stem:
-            out.append((m.group(0), stem))
+        found = table.get(m.group(0).replace("-", "").lower())
+        if found:
+            out.append((m.group(0), found))
     return out
 
 
