@@ -285,11 +285,6 @@ def _mentions(term: str, text: str) -> bool:
     return term in text or (len(stem) >= 2 and stem in text)
 
 
-_ABSENT = re.compile(
-    r"未提及|未提到|没有提到|没有提及|未涉及|没有涉及|未说明|没有说明|未列出|没有.{0,6}(?:信息|内容|数据|说明)|"
-    r"not (?:mention|say|state|cover|give|list)|(?:does|do|did) not (?:contain|include|specify)|no information",
-    re.I,
-)
 _CLAUSE = re.compile(r"(?<=[，,；;：:])")
 _PLACE_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|自治旗|省|市|县|区|州|盟|旗|镇|乡|村)$")
 
@@ -307,8 +302,9 @@ def place_mentioned(name: str, text: str) -> bool:
 def unsupported_places(sentence: str, sources: str, table: Callable[[], Mapping[str, set[str]]]) -> list[str]:
     """The places `sentence` names that `sources` never mention: Chinese names by jieba's place tag, English
     ones by the pinyin of the shown places (`table()`: Qingzhou → 青州; any of two homophones will do). A clause
-    saying that the sources do not mention a place ("资料未提及乙市") claims nothing about it."""
-    body = "".join(c for c in _CLAUSE.split(re.sub(r"\[\d+\]", "", sentence)) if not _ABSENT.search(c))
+    saying that the sources do not mention a place ("资料未提及乙市"; the model's refusal phrases) claims nothing
+    about it."""
+    body = "".join(c for c in _CLAUSE.split(re.sub(r"\[\d+\]", "", sentence)) if not _MODEL_REFUSAL.search(c))
     src = to_simplified(sources)
     missing = (
         [n for n in place_names(body) if not place_mentioned(n, src)] if re.search(r"[\u3400-\u9fff]", body) else []
