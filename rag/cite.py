@@ -18,6 +18,7 @@ from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import AMOUNT, amounts, spoken_amounts, with_digits
+from rag.pairs import misattributed
 from rag.places import homophone_table, known_places, romanized
 from rag.question import asked, place_names
 from rag.script import Lang, to_simplified
@@ -380,6 +381,18 @@ class Grounding:
     checks: list[Check] = field(default_factory=list)
 
 
+def failed_claim(grounded: Grounding) -> tuple[str, list[str]]:
+    """(the claim check that refused an answer, what it found unsupported), or ("", []): a second reply can be
+    told what to leave out."""
+    failed = next((c for c in grounded.checks if c.result == "fail"), None)
+    if not grounded.refused or failed is None or not failed.name.startswith("claim_"):
+        return "", []
+    if failed.name == "claim_year":
+        return failed.name, re.findall(r"(?:19|20)\d{2}", failed.detail)
+    _, _, found = failed.detail.partition(": ")
+    return failed.name, [f for f in found.split(", ") if f]
+
+
 def only_citations(text: str) -> bool:
     """ "[1] [2]": the small model sometimes cites without saying anything."""
     return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))
@@ -436,6 +449,7 @@ def complete_list(text: str, context: list[ContextPassage]) -> str:
     return text.rstrip() + ("\n" + "\n".join(added) if added else "")
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _CLAIM_END = re.compile(r"(?<=[\]】］])(?!\s*[\[【［])")  # after a run of citation markers
 
 
@@ -565,19 +579,26 @@ class Reply:
         return evidence(self.context)
 
     places: bool = True  # hold the claims' places to their passages too (off: ablation of claim_places)
+    pairs: bool = True  # hold a place's value to the place its passage gives it to (off: ablation of claim_pairs)
+
+    @cached_property
+    def named_places(self) -> dict[str, int]:
+        """{stem: mentions} of the places the passages and the question name."""
+        texts = [f"{header_for(c.passage, c.with_meta)}{c.passage.chunk.text}" for c in self.context]
+        return known_places([*texts, self.question])
 
     @cached_property
     def place_table(self) -> dict[str, set[str]]:
         """{pinyin: Chinese stems} of the places the passages and the question name: an English claim's
         romanized place is read back to the Chinese its passage would write (every homophone: 苏州, 宿州)."""
-        texts = [f"{header_for(c.passage, c.with_meta)}{c.passage.chunk.text}" for c in self.context]
-        return homophone_table(known_places([*texts, self.question]))
+        return homophone_table(self.named_places)
 
     @cached_property
-    def _unsupported(self) -> list[tuple[list[str], list[str]]]:
-        """For each answer sentence: its figures that the passages its claims cite do not hold, and its places
-        that the passages the sentence cites do not hold. Places are held to the whole sentence's citations:
-        a sentence names its places before the figures it cites one by one ("甲市和乙市分别为3[1]和5[2]")."""
+    def _unsupported(self) -> list[tuple[list[str], list[str], list[str]]]:
+        """For each answer sentence: its figures that the passages its claims cite do not hold, its places
+        that the passages the sentence cites do not hold, and the values it gives a place that those passages
+        give another place. Places are held to the whole sentence's citations: a sentence names its places
+        before the figures it cites one by one ("甲市和乙市分别为3[1]和5[2]")."""
         by_n = {c.n: c for c in self.context}
         out = []
         for sentence in answer_sentences(self.text):
@@ -585,28 +606,37 @@ class Reply:
             for claim, ns in claims(sentence):
                 cited = [by_n[n] for n in ns if n in by_n]
                 figures += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
+            cited = [by_n[n] for n in cited_numbers(sentence) if n in by_n] or self.context
             places: list[str] = []
             if self.places:
-                cited = [by_n[n] for n in cited_numbers(sentence) if n in by_n] or self.context
                 # the place a cited document is about counts: its card, its whole title
                 where = " ".join(f"{c.passage.meta.title} {c.passage.meta.place}" for c in cited if c.passage.meta)
                 places = unsupported_places(sentence, f"{evidence(cited)}\n{where}", lambda: self.place_table)
-            out.append((figures, places))
+            pairs: list[str] = []
+            if self.pairs and _CJK.search(sentence):
+                about = [c.passage.meta.place for c in cited if c.passage.meta and c.passage.meta.place]
+                texts = [c.passage.chunk.text for c in cited]
+                pairs = misattributed(sentence, self.question, texts, self.named_places, about)
+            out.append((figures, places, pairs))
         return out
 
     @property
     def unsupported_figures(self) -> list[list[str]]:
-        return [f for f, _ in self._unsupported]
+        return [f for f, _, _ in self._unsupported]
 
     @property
     def unsupported_places(self) -> list[list[str]]:
-        return [p for _, p in self._unsupported]
+        return [p for _, p, _ in self._unsupported]
+
+    @property
+    def misattributed(self) -> list[list[str]]:
+        return [v for _, _, v in self._unsupported]
 
     @property
     def unsupported_by_sentence(self) -> list[list[str]]:
-        """For each answer sentence, its figures and places that the passages its claims cite do not hold
-        (built once for the checks and for dropping the sentences they fail)."""
-        return [f + p for f, p in self._unsupported]
+        """For each answer sentence, its figures, places and values that the passages its claims cite do not
+        hold or give another place (built once for the checks and for dropping the sentences they fail)."""
+        return [f + p + v for f, p, v in self._unsupported]
 
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
@@ -626,6 +656,14 @@ def _check_places(r: Reply) -> str:
     of the places the passages name."""
     missing = [m for ms in r.unsupported_places for m in ms]
     return f"places not in the cited sources: {', '.join(missing)}" if missing else ""
+
+
+def _check_pairs(r: Reply) -> str:
+    """A value a sentence gives a place (a quoted title, an amount, a phrase taken from the passage) is the one
+    the cited passage gives that place: in a parallel list ("甲市X、乙市Y") the small model takes the
+    neighbour's item. Judged only where the passage plainly pairs the value with another place (`rag.pairs`)."""
+    wrong = [m for ms in r.misattributed for m in ms]
+    return f"values the cited sources give another place: {', '.join(wrong)}" if wrong else ""
 
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)")
@@ -666,17 +704,24 @@ def _check_year(r: Reply) -> str:
 def supported_sentences(r: Reply, check: str = "") -> str:
     """The answer without its sentences that hold an unsupported figure (check "claim_figures"), place
     ("claim_places") or either (no check named); "" when no cited sentence is left."""
-    failing = {"claim_figures": r.unsupported_figures, "claim_places": r.unsupported_places}.get(
-        check, r.unsupported_by_sentence
-    )
+    failing = {
+        "claim_figures": r.unsupported_figures,
+        "claim_places": r.unsupported_places,
+        "claim_pairs": r.misattributed,
+    }.get(check, r.unsupported_by_sentence)
     kept = [s for s, ms in zip(answer_sentences(r.text), failing, strict=True) if not ms]
     text = "".join(kept).strip()
     return text if cited_numbers(text) and re.search(r"\w", re.sub(r"\[\d+\]", "", text)) else ""
 
 
 # the year check reads what is kept; a sentence failing a claim check is dropped when a cited one remains
-CHECKS = (("claim_figures", _check_figures), ("claim_places", _check_places), ("claim_year", _check_year))
-DROPPABLE = frozenset({"claim_figures", "claim_places"})
+CHECKS = (
+    ("claim_figures", _check_figures),
+    ("claim_places", _check_places),
+    ("claim_pairs", _check_pairs),
+    ("claim_year", _check_year),
+)
+DROPPABLE = frozenset({"claim_figures", "claim_places", "claim_pairs"})
 
 
 RULES = (
@@ -715,8 +760,8 @@ def ground(
     q = asked(question)
     text = _rewrite(answer, context, lang, q, skip, closeness)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
-    places = "claim_places" not in skip
-    reply = Reply(text, context, q.wording, q.years, places)
+    places, pairs = "claim_places" not in skip, "claim_pairs" not in skip
+    reply = Reply(text, context, q.wording, q.years, places, pairs)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
@@ -726,7 +771,7 @@ def ground(
             kept = supported_sentences(reply, name)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
-                text, reply = kept, Reply(kept, context, q.wording, q.years, places)
+                text, reply = kept, Reply(kept, context, q.wording, q.years, places, pairs)
                 continue
         if why:
             checks.append(Check(name, "fail", why))
