@@ -316,6 +316,8 @@ class Pipeline:
                 checked or ground(raw, context, lang, question_read, closeness=self.closeness)
             )
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
+            if first and checked is None:  # the first reply failed a claim check and was asked again
+                checks.append(Check("correction", "repaired", f"first reply: {first[1].reason}; asked again"))
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of
         # the checked answer, so a streaming client never receives words that a refusal later replaces.

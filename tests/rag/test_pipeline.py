@@ -99,15 +99,16 @@ def test_injection_in_question_does_not_override(pipeline):
 
 
 class FirstReplyFault:
-    """The real generator, except that its first reply is a given fault.
+    """The real generator, except that its first replies are given faults.
 
     A small model sometimes overlooks an answer that a passage plainly holds,
-    or answers with a bare "[1]"; neither can be produced on demand, so the
-    first reply is scripted and the retry runs on the real model.
+    answers with a bare "[1]", or writes a figure no passage holds; none can be
+    produced on demand, so the first replies are scripted and any retry after
+    them runs on the real model.
     """
 
-    def __init__(self, real, first: str) -> None:
-        self.real, self.first, self.name = real, first, real.name
+    def __init__(self, real, *scripted: str) -> None:
+        self.real, self.scripted, self.name = real, list(scripted), real.name
         self.prompts: list[str] = []  # answer prompts only (an English question is translated first)
 
     def count_tokens(self, text: str) -> int:
@@ -118,8 +119,8 @@ class FirstReplyFault:
             yield from self.real.stream(messages, max_tokens)
             return
         self.prompts.append(messages[-1]["content"])
-        if len(self.prompts) == 1:
-            yield self.first
+        if len(self.prompts) <= len(self.scripted):
+            yield self.scripted[len(self.prompts) - 1]
         else:
             yield from self.real.stream(messages, max_tokens)
 
@@ -128,8 +129,8 @@ class FirstReplyFault:
 def faulty(pipeline):
     from rag.pipeline import Pipeline
 
-    def make(first: str) -> tuple[Pipeline, FirstReplyFault]:
-        gen = FirstReplyFault(pipeline.generator, first)
+    def make(*scripted: str) -> tuple[Pipeline, FirstReplyFault]:
+        gen = FirstReplyFault(pipeline.generator, *scripted)
         return Pipeline(pipeline.settings, generator=gen), gen
 
     return make
@@ -182,14 +183,27 @@ def test_english_question_answered_in_chinese_is_asked_again_in_english(faulty):
 
 
 def test_stream_shows_only_what_passed_its_checks(faulty):
-    """A reply whose figure no passage holds is refused, and not one of its words was streamed before."""
-    pipe, _ = faulty("目标是突破9876亿元[1]。")
+    """Two replies whose figure no passage holds: refused, and not one of their words was streamed before."""
+    pipe, gen = faulty("目标是突破9876亿元[1]。", "目标是突破9876亿元[1]。")
     events = list(pipe.stream("衢州市规上工业总产值的目标是多少？"))
     a = events[-1].data
     shown = "".join(e.data for e in events if e.kind == "token")
-    assert a.refused and shown == a.answer and "9876" not in shown
+    assert len(gen.prompts) == 2 and a.refused and shown == a.answer and "9876" not in shown
     failed = [c for c in a.checks if c["result"] == "fail"]
     assert [c["name"] for c in failed] == ["claim_figures"] and "9876" in failed[0]["detail"]
+
+
+def test_a_reply_a_claim_check_would_refuse_is_asked_again_told_what_was_found(faulty):
+    from rag.prompt import correction_hint
+
+    pipe, gen = faulty("目标是突破9876亿元[1]。")
+    events = list(pipe.stream("衢州市规上工业总产值的目标是多少？"))
+    a = events[-1].data
+    shown = "".join(e.data for e in events if e.kind == "token")
+    assert len(gen.prompts) == 2 and correction_hint("claim_figures", ["9876亿"], "zh-Hans") in gen.prompts[1]
+    assert "9876" not in shown and shown == a.answer
+    assert any(c["name"] == "correction" and "9876" in c["detail"] for c in a.checks)
+    assert not a.refused and "5000亿元" in a.answer
 
 
 def test_streamed_text_equals_the_answer(pipeline):

@@ -1,0 +1,82 @@
+"""rag.pairs on made-up text (places and titles that are in no bundled document): a value the passage gives
+the neighbouring place is caught; shared predicates, unpaired values, laws and English are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.pairs import misattributed, places_in, values_of
+from rag.places import known_places
+
+LIST = "进一步培育丽江市文化旅游名城、保山市咖啡产业之都、玉溪市白族文化高地、曲靖市彝绣之乡等特色优势。"
+SHARED = "丽江市、保山市获评全省先进市，昆明市获评全省进步市。"
+FIGURES = "到2025年，丽江市地区生产总值达到700亿元，保山市突破500亿元。"
+
+
+def _wrong(sentence: str, question: str, passages: list[str], about: tuple[str, ...] = ()) -> list[str]:
+    return misattributed(sentence, question, passages, known_places([*passages, question]), about)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "passage", "wrong"),
+    [
+        ("保山市的定位是“彝绣之乡”。[1]", "保山市的特色定位是什么？", LIST, ["彝绣之乡"]),
+        ("保山市的定位是咖啡产业之都[1]", "保山市的特色定位是什么？", LIST, []),
+        (
+            "保山市的定位是彝绣之乡[1]",
+            "保山市的特色定位是什么？",
+            LIST,
+            ["彝绣之乡"],
+        ),  # unquoted: read from the passage
+        ("“文化旅游名城”[1]", "保山市的特色定位是什么？", LIST, ["文化旅游名城"]),  # the place from the question
+        ("曲靖市[1]", "哪个市被定位为白族文化高地？", LIST, ["白族文化高地"]),  # the value from the question
+        ("玉溪市[1]", "哪个市被定位为白族文化高地？", LIST, []),
+        ("昆明市获评“全省先进市”[1]", "昆明市获评什么？", SHARED, ["全省先进市"]),
+        ("丽江市获评“全省先进市”[1]", "丽江市获评什么？", SHARED, []),  # listed with 保山市: shared
+        ("保山市：700亿元[1]", "保山市的目标是多少？", FIGURES, ["700亿元"]),
+        ("保山市：500亿元[1]", "保山市的目标是多少？", FIGURES, []),
+    ],
+)
+def test_a_value_is_held_to_the_place_its_passage_gives_it(sentence, question, passage, wrong):
+    assert _wrong(sentence, question, [passage]) == wrong
+
+
+def test_a_value_also_given_to_the_place_elsewhere_stands():
+    other = "保山市同时被列为全省彝绣之乡示范点。"
+    assert _wrong("保山市是“彝绣之乡”[1]", "保山市有什么称号？", [LIST]) == ["彝绣之乡"]
+    assert _wrong("保山市是“彝绣之乡”[1]", "保山市有什么称号？", [LIST, other]) == []
+
+
+def test_a_value_in_a_clause_that_names_no_place_is_not_judged():
+    passage = "丽江市提出两个目标。到2025年，地区生产总值突破700亿元，保山市另行制定。"
+    assert _wrong("保山市的目标是700亿元[1]", "保山市的目标是多少？", [passage]) == []
+
+
+def test_a_place_within_the_document_place_is_not_judged():
+    """A city's document lists its counties' titles: each is the city's too."""
+    passage = "重点打造甲县文化名城、乙县彝绣之乡。丽江市将统筹推进。"
+    assert _wrong("丽江市的特色是“彝绣之乡”[1]", "丽江市有什么特色？", [LIST], about=("丽江市",)) == []
+    assert _wrong("丽江市的特色是“彝绣之乡”[1]", "丽江市有什么特色？", [passage], about=("丽江市",)) == []
+
+
+def test_sentences_naming_several_places_are_not_judged():
+    assert _wrong("丽江市和保山市分别为700亿元和500亿元[1]", "两市目标？", [FIGURES]) == []
+
+
+def test_nested_places_written_together_are_one_subject():
+    passage = "云南省保山市腾冲县获评全省先进县，丽江市获评进步市。"
+    assert _wrong("保山市获评“全省先进县”[1]", "保山市获评什么？", [passage]) == []
+
+
+def test_laws_and_english_are_left_alone():
+    law = "第十二条 国务院反垄断执法机构负责反垄断统一执法工作。第十三条 违反本法规定的，处五十万元以下的罚款。"
+    assert _wrong("处五十万元以下的罚款[1]", "违反第十三条怎么处罚？", [law]) == []
+    assert _wrong("Baoshan is the capital of coffee [1]", "What is Baoshan's title?", [LIST]) == []
+
+
+def test_places_and_values_are_read_as_written():
+    found = places_in(LIST, known_places([LIST]))
+    assert [s for _, _, s in found] == ["丽江", "保山", "玉溪", "曲靖"]
+    assert values_of("定位是“彝绣之乡”，到2025年达到700亿元", LIST + FIGURES) == ["彝绣之乡", "700亿元"]
+    assert values_of("定位是特色明显", LIST) == []  # four shared characters at least
+    assert values_of("保山市的特色优势", LIST, exclude="保山市的特色优势是什么") == []  # asking words
