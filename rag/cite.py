@@ -381,18 +381,6 @@ class Grounding:
     checks: list[Check] = field(default_factory=list)
 
 
-def failed_claim(grounded: Grounding) -> tuple[str, list[str]]:
-    """(the claim check that refused an answer, what it found unsupported), or ("", []): a second reply can be
-    told what to leave out."""
-    failed = next((c for c in grounded.checks if c.result == "fail"), None)
-    if not grounded.refused or failed is None or not failed.name.startswith("claim_"):
-        return "", []
-    if failed.name == "claim_year":
-        return failed.name, re.findall(r"(?:19|20)\d{2}", failed.detail)
-    _, _, found = failed.detail.partition(": ")
-    return failed.name, [f for f in found.split(", ") if f]
-
-
 def only_citations(text: str) -> bool:
     """ "[1] [2]": the small model sometimes cites without saying anything."""
     return not re.search(r"[\u3400-\u9fffA-Za-z0-9]", re.sub(r"\[\d+\]", "", text))

@@ -22,11 +22,9 @@ from index.stores import IndexStore, SearchIndex, store_for
 from rag.cite import (
     REFUSAL,
     Check,
-    Grounding,
     answer_sentences,
     best_sentence,
     cited_numbers,
-    failed_claim,
     ground,
     is_model_refusal,
     missing_terms,
@@ -36,7 +34,7 @@ from rag.closeness import SentenceCloseness
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
-from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages, correction_hint
+from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
 from rag.question import analyse
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
@@ -268,7 +266,6 @@ class Pipeline:
                 max(len(served.index.chunks), 1),
             )
             messages = answer_messages(question_read, context, lang)
-            first: tuple[str, Grounding] | None = None  # a reply and its checks, not checked twice
             for attempt in range(2):
                 raw, chinese = "", False
                 release = Release(context, lang, question_read.wording, question_read.years, self.closeness)
@@ -301,23 +298,12 @@ class Pipeline:
                     messages = answer_messages(question_read, context, lang, retry)
                     continue
                 share, best = best_covering(search_query, context, served.df, len(served.index.chunks))
-                if is_model_refusal(raw) and best and share >= self.settings.recheck_above:
-                    retry = RECHECK_HINT  # and only that passage, so the others cannot distract
-                    messages = answer_messages(question_read, [best], lang, retry)
-                    continue
-                # A reply a claim check would refuse is asked once more, told what the check found.
-                first = (raw, ground(raw, context, lang, question_read, closeness=self.closeness))
-                retry = correction_hint(*failed_claim(first[1]), lang)
-                if not retry:
+                if not (is_model_refusal(raw) and best and share >= self.settings.recheck_above):
                     break
-                messages = answer_messages(question_read, context, lang, retry)
-            checked = first[1] if first and first[0] == raw else None
-            grounded, rest = release.finish(
-                checked or ground(raw, context, lang, question_read, closeness=self.closeness)
-            )
+                retry = RECHECK_HINT  # and only that passage, so the others cannot distract
+                messages = answer_messages(question_read, [best], lang, retry)
+            grounded, rest = release.finish(ground(raw, context, lang, question_read, closeness=self.closeness))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
-            if first and checked is None:  # the first reply failed a claim check and was asked again
-                checks.append(Check("correction", "repaired", f"first reply: {first[1].reason}; asked again"))
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of
         # the checked answer, so a streaming client never receives words that a refusal later replaces.

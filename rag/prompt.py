@@ -33,37 +33,6 @@ RETRY_HINT = {
 LANG_RETRY_HINT = " (Answer in English: the asker does not read Chinese. Keep names and amounts as in the sources.)"
 RECHECK_HINT = "（资料中有与这个问题直接相关的句子，请找出它，照抄其中的答案并标注编号。）"
 
-# Said to the model once when the checked answer would be refused for a claim its sources do not hold: what
-# the check found, so the second reply can leave it out or take the passage's own words.
-CORRECTION_HINT = {
-    "claim_figures": {
-        "zh-Hans": "（注意：资料中没有这些数字：{items}。只写资料原文中的数字和单位。）",
-        "en": " (Note: the sources do not contain {items}. Copy every figure with its unit exactly as the sources write it.)",
-    },
-    "claim_places": {
-        "zh-Hans": "（注意：所引资料没有提到{items}。只写资料中与问题所问地方有关的内容。）",
-        "en": " (Note: the cited sources do not mention {items}. Only state what the sources say about the place asked.)",
-    },
-    "claim_pairs": {
-        "zh-Hans": "（注意：资料中的“{items}”说的是另一个地方。请找资料中紧跟在问题所问地方后面的内容。）",
-        "en": " (Note: in the sources, {items} belongs to another place. Give what the sources say about the place asked.)",
-    },
-    "claim_year": {
-        "zh-Hans": "（注意：所引资料说的是其他年份。请找资料中{items}年的内容。）",
-        "en": " (Note: the cited sources speak of other years. Look for what the sources say about {items}.)",
-    },
-}
-
-
-def correction_hint(check: str, items: list[str], lang: Lang) -> str:
-    """The hint for a second reply after claim check `check` found `items` unsupported ("" for other checks)."""
-    templates = CORRECTION_HINT.get(check)
-    if not templates or not items:
-        return ""
-    sep = "、" if lang != "en" else ", "
-    return templates["en" if lang == "en" else "zh-Hans"].format(items=sep.join(items))
-
-
 REWRITE_SYSTEM = (
     "把用户的后续问题改写成一个不依赖对话历史、可以单独理解的完整问题。"
     "补全省略的地区、对象和时间。只输出改写后的问题，不要回答。"
