@@ -18,7 +18,7 @@ from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import AMOUNT, amounts, spoken_amounts, with_digits
-from rag.pairs import misattributed
+from rag.pairs import misattributed, read_as_paired
 from rag.places import homophone_table, known_places, romanized
 from rag.question import asked, place_names
 from rag.script import Lang, to_simplified
@@ -538,6 +538,39 @@ def _rewrite(
     return text
 
 
+def _cited_or_shown(sentence: str, context: list[ContextPassage]) -> list[ContextPassage]:
+    """The passages a sentence cites; all passages shown when it cites none."""
+    by_n = {c.n: c for c in context}
+    return [by_n[n] for n in cited_numbers(sentence) if n in by_n] or context
+
+
+def _pairing(sentence: str, context: list[ContextPassage]) -> tuple[list[str], list[str]]:
+    """(the texts of the passages a sentence cites, the places their documents are about as a whole)."""
+    cited = _cited_or_shown(sentence, context)
+    about = [c.passage.meta.place for c in cited if c.passage.meta and c.passage.meta.place]
+    return [c.passage.chunk.text for c in cited], about
+
+
+def _places_named(context: list[ContextPassage], question: str) -> dict[str, int]:
+    texts = [f"{header_for(c.passage, c.with_meta)}{c.passage.chunk.text}" for c in context]
+    return known_places([*texts, question])
+
+
+def pair_values(text: str, context: list[ContextPassage], question: str) -> str:
+    """Each Chinese sentence answered from its passage's own pairing (`pairs.read_as_paired`): the value a
+    parallel list gives the neighbouring place is replaced by the one it gives the place asked about."""
+    if not context or not _CJK.search(text):
+        return text
+    known = _places_named(context, question)
+    out = []
+    for sentence in answer_sentences(text):
+        if _CJK.search(sentence):
+            texts, about = _pairing(sentence, context)
+            sentence = read_as_paired(sentence, question, texts, known, about)
+        out.append(sentence)
+    return "".join(out)
+
+
 def evidence(context: list[ContextPassage]) -> str:
     """What the model was shown as sources: each passage with its header (title, metadata, heading).
 
@@ -572,8 +605,7 @@ class Reply:
     @cached_property
     def named_places(self) -> dict[str, int]:
         """{stem: mentions} of the places the passages and the question name."""
-        texts = [f"{header_for(c.passage, c.with_meta)}{c.passage.chunk.text}" for c in self.context]
-        return known_places([*texts, self.question])
+        return _places_named(self.context, self.question)
 
     @cached_property
     def place_table(self) -> dict[str, set[str]]:
@@ -594,7 +626,7 @@ class Reply:
             for claim, ns in claims(sentence):
                 cited = [by_n[n] for n in ns if n in by_n]
                 figures += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
-            cited = [by_n[n] for n in cited_numbers(sentence) if n in by_n] or self.context
+            cited = _cited_or_shown(sentence, self.context)
             places: list[str] = []
             if self.places:
                 # the place a cited document is about counts: its card, its whole title
@@ -602,8 +634,7 @@ class Reply:
                 places = unsupported_places(sentence, f"{evidence(cited)}\n{where}", lambda: self.place_table)
             pairs: list[str] = []
             if self.pairs and _CJK.search(sentence):
-                about = [c.passage.meta.place for c in cited if c.passage.meta and c.passage.meta.place]
-                texts = [c.passage.chunk.text for c in cited]
+                texts, about = _pairing(sentence, self.context)
                 pairs = misattributed(sentence, self.question, texts, self.named_places, about)
             out.append((figures, places, pairs))
         return out
@@ -718,6 +749,7 @@ RULES = (
     "prune_citations",
     "add_units",
     "complete_list",
+    "pair_values",
     "drop_unsupported",
     *(name for name, _ in CHECKS),
 )  # what an ablation may switch off
@@ -731,8 +763,9 @@ def ground(
     skip: frozenset[str] = frozenset(),
     closeness: Closeness | None = None,
 ) -> Grounding:
-    """Rewrite the form of an answer, then run the named checks; the first failure turns it into the refusal,
-    except that sentences with an unsupported figure or place are dropped when a cited sentence remains
+    """Rewrite the form of an answer, answer a misread parallel list from the passage's own pairing
+    (pair_values), then run the named checks; the first failure turns it into the refusal, except that
+    sentences with an unsupported figure, place or pairing are dropped when a cited sentence remains
     (drop_unsupported).
 
     The checks performed are recorded (with the reason of a failure), so an
@@ -748,6 +781,12 @@ def ground(
     q = asked(question)
     text = _rewrite(answer, context, lang, q, skip, closeness)
     checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
+    if lang != "en" and "pair_values" not in skip:
+        mended = pair_values(text, context, q.wording)
+        if mended != text:
+            why = "a value the passage gives another place replaced by the one it gives the place asked about"
+            checks.append(Check("pair_values", "repaired", why))
+            text = mended
     places, pairs = "claim_places" not in skip, "claim_pairs" not in skip
     reply = Reply(text, context, q.wording, q.years, places, pairs)
     for name, check in CHECKS:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from rag.question import place_names
@@ -27,8 +28,10 @@ _QUOTED = re.compile(r"[“\"「『‘]([^“”\"「」『』‘’\n]{2,30})[�
 _AMOUNT = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?\s*(?:万|亿|千|百)*\s*(?:%|元|家|个|项|亩|吨|人|户|座|所|公里|千米|平方公里)"
 )
+_ITEM_END = re.compile(r"[、，,；;：:（(]|等")
 _LISTED_WITH = re.compile(r"[、，,和与及\s]|以及|并且")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
+_WHICH = re.compile(r"[哪那这各每某][个些几两]?" + _ADMIN)  # 哪个市: asking words, no value
 _MIN_SHARED = 4  # characters a value must share with the passage to be read as taken from it
 
 
@@ -74,13 +77,13 @@ def values_of(sentence: str, passage: str, exclude: str = "") -> list[str]:
     return [best] if best else []
 
 
-def _owner(passage: str, at: int, places: list[tuple[int, int, str]]) -> tuple[str, set[str]]:
+def _owner(passage: str, at: int, places: list[tuple[int, int, str]]) -> tuple[tuple[int, int, str] | None, set[str]]:
     """The place a value written at `at` belongs to (the nearest place before it in its clause) and the places
-    listed together with that one ("甲市、乙市获评…"); ("", set()) when the clause names no place before it."""
+    listed together with that one ("甲市、乙市获评…"); (None, set()) when the clause names no place before it."""
     start = max((m.end() for m in _CLAUSE_END.finditer(passage, 0, at)), default=0)
-    before = [p for p in places if start <= p[0] and p[1] <= at]
+    before = [p for p in places if start <= p[0] < at]  # a value may begin inside a name (…市获评…)
     if not before:
-        return "", set()
+        return None, set()
     owner = before[-1]
     listed = {owner[2]}
     end = owner[0]
@@ -90,12 +93,49 @@ def _owner(passage: str, at: int, places: list[tuple[int, int, str]]) -> tuple[s
             end = p[0]
         else:
             break
-    return owner[2], listed
+    return owner, listed
 
 
-def misattributed(
+def _own_item(passage: str, subject: str, value: str, places: list[tuple[int, int, str]]) -> str:
+    """What the passage gives `subject` where it gives `value` to another place: the words after the place's one
+    mention, up to the next separator or place. A title or phrase must sit in the same clause, as items of one
+    list do ("甲市X、乙市Y" → Y for 乙市); an amount may sit in the next clause of the sentence, in the same unit
+    ("甲市达到7亿元，乙市突破5亿元" → 5亿元). "" when the passage does not say it plainly."""
+    amount = _AMOUNT.fullmatch(value)
+    unit = re.sub(r"^[\d.\s]+", "", value)
+    span = r"[^。！？!?\n]+" if amount else r"[^，,；;。！？!?\n]+"
+    for part in re.finditer(span, passage):
+        lo, hi = part.span()
+        if value not in part.group(0):
+            continue
+        mine = [p for p in places if lo <= p[0] < hi and p[2] == subject]
+        if len(mine) != 1:
+            return ""
+        end = mine[0][1]
+        after = [m.start() for m in _ITEM_END.finditer(passage, end, hi)] + [p[0] for p in places if p[0] >= end]
+        item = passage[end : min([*after, hi])].strip()
+        if amount:
+            amounts = [re.sub(r"\s+", "", a) for a in _AMOUNT.findall(item)]
+            same = [a for a in amounts if re.sub(r"^[\d.]+", "", a) == unit]
+            return same[0] if len(amounts) == 1 and same else ""
+        return item if 2 <= len(item) <= 30 and value not in item else ""
+    return ""
+
+
+@dataclass(frozen=True)
+class Misread:
+    """A value the sentence gives its place that the passage gives another place."""
+
+    value: str  # as the passage writes it
+    place: str  # the sentence's place (its stem)
+    owner: str  # the place the passage gives the value to, as written there
+    own: str  # what the passage gives the sentence's place instead ("" when it says nothing plain)
+    place_is_wrong: bool  # the value came from the question ("哪个市是Y" answered "乙市"): the place is the error
+
+
+def misreadings(
     sentence: str, question: str, passages: list[str], known: Iterable[str], about: Iterable[str] = ()
-) -> list[str]:
+) -> list[Misread]:
     """The values a Chinese sentence gives one place that every passage writing them pairs with another place
     ("乙市's Y"). `known` are place stems the passages and question name. A sentence naming several places, or
     the place the cited documents are about as a whole (`about`: a county's title is its city's too), is not
@@ -114,14 +154,50 @@ def misattributed(
     if any(stem(a) == subject for a in about) or not any(subject in t for t in texts):
         return []  # a place no passage names is the place check's to judge
     rest = re.sub(re.escape(subject) + _ADMIN + "?", "", body)
-    verdict: dict[str, bool] = {}  # value -> every writing of it belongs to another place
+    found: dict[str, Misread | None] = {}  # value -> how it is misread, None once a passage gives it the place
     for text in texts:
         places = places_in(text, known | {subject})
         values = values_of(rest, text, q)
-        if not values and named and not asked:
-            values = values_of(q, text)  # a bare place answering "哪个市是Y": Y is the value
+        from_question = not values and bool(named) and not asked
+        if from_question:
+            values = values_of(_WHICH.sub("", q), text)  # a bare place answering "哪个市是Y": Y is the value
         for value in values:
             owners = [_owner(text, m.start(), places) for m in re.finditer(re.escape(value), text)]
-            other = all(owner and subject not in listed for owner, listed in owners)
-            verdict[value] = verdict.get(value, True) and other
-    return [v for v, other in verdict.items() if other]
+            if not all(owner and subject not in listed for owner, listed in owners):
+                found[value] = None
+            elif value not in found:
+                owner, listed = owners[0]
+                assert owner is not None
+                sole = text[owner[0] : owner[1]] if len(listed) == 1 else ""
+                own = sole if from_question else _own_item(text, subject, value, places)
+                found[value] = Misread(value, subject, text[owner[0] : owner[1]], own, from_question)
+    return [m for m in found.values() if m is not None]
+
+
+def misattributed(
+    sentence: str, question: str, passages: list[str], known: Iterable[str], about: Iterable[str] = ()
+) -> list[str]:
+    """The values of `misreadings`."""
+    return [m.value for m in misreadings(sentence, question, passages, known, about)]
+
+
+def read_as_paired(
+    sentence: str, question: str, passages: list[str], known: Iterable[str], about: Iterable[str] = ()
+) -> str:
+    """The sentence answered from the passage's own pairing: the other place's value replaced by what the
+    passage gives the sentence's place, or a bare wrong place by the one the passage gives the asked value
+    ("乙市[1]" → "甲市[1]"). The sentence unchanged when nothing is misread or a misreading cannot be mended."""
+    out = sentence
+    for m in misreadings(sentence, question, passages, known, about):
+        if not m.own:
+            return sentence
+        if m.place_is_wrong:
+            written = re.search(re.escape(m.place) + _ADMIN + "?", out)
+            if not written:
+                return sentence
+            out = out[: written.start()] + m.own + out[written.end() :]
+        elif m.value in out:
+            out = out.replace(m.value, m.own)
+        else:
+            return sentence
+    return out

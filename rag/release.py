@@ -3,7 +3,7 @@
 The whole-answer check (`cite.ground`) stays the reference: the shown text is
 always a prefix of what it returns for the finished reply. A sentence is released
 only when (1) it is complete (its end mark and the citations after it have been
-read), (2) it passes the per-sentence repairs (citations, units) and figure and place checks
+read), (2) it passes the per-sentence repairs (citations, units, a parallel list's item) and figure, place and pair checks
 that `ground` would apply to it, (3) the text shown so far holds a cited statement, so a
 failing later sentence is dropped rather than turning the answer into a refusal,
 (4) the passages cited so far do not speak only of other years than the one asked
@@ -33,6 +33,7 @@ from rag.cite import (
     meaning_for,
     normalize_citations,
     other_years,
+    pair_values,
     prune_citations,
     recite,
 )
@@ -99,7 +100,8 @@ class Release:
         for seg in complete[self._decided :]:
             self._decided += 1
             seg = prune_citations(recite(seg, self.context, self.closeness), self.context)
-            seg = add_units(seg, self.context) if self.lang != "en" else seg
+            if self.lang != "en":
+                seg = pair_values(add_units(seg, self.context), self.context, self.question)
             if not Reply(seg, self.context, self.question).unsupported_by_sentence[0]:
                 self._held.append(seg)  # a sentence with an unsupported figure or place is dropped, as ground drops it
         if not self._held or not (self.shown or any(_has_cited_content(p) for p in self._held)):

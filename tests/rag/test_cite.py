@@ -487,16 +487,25 @@ def test_a_place_late_in_a_long_title_supports_the_passage():
     assert not ground("丽江市新建公园12个[1]。", ctx, "zh-Hans", "丽江市新建多少个公园？").refused
 
 
-def test_a_value_the_passage_gives_another_place_is_dropped_or_refused():
-    """Made-up list of towns and titles: the neighbour's title for the asked town is no support (claim_pairs)."""
+def test_a_value_the_passage_gives_another_place_is_answered_from_the_passage_or_dropped():
+    """Made-up list of towns and titles: the neighbour's title for the asked town is no support (claim_pairs).
+    The passage's own pairing answers instead; where it gives the town nothing plain, the sentence goes."""
     ctx = _ctx_texts(
-        "重点培育丽江市文化旅游名城、保山市咖啡产业之都、曲靖市彝绣之乡等特色优势。", "保山市新建公园8个。"
+        "重点培育丽江市文化旅游名城、保山市咖啡产业之都、曲靖市彝绣之乡等特色优势。",
+        "保山市新建公园8个，丽江市获评全省彝绣之乡示范市。",
     )
     q = "保山市的特色定位是什么？"
-    assert not ground("保山市的定位是“咖啡产业之都”[1]。", ctx, "zh-Hans", q).refused
-    wrong = ground("保山市的定位是“彝绣之乡”[1]。", ctx, "zh-Hans", q)
-    assert wrong.refused and "彝绣之乡" in wrong.reason
-    g = ground("保山市的定位是“彝绣之乡”[1]。保山市新建公园8个[2]。", ctx, "zh-Hans", q)
+    assert ground("保山市的定位是“咖啡产业之都”[1]。", ctx, "zh-Hans", q).answer == "保山市的定位是“咖啡产业之都”[1]。"
+    mended = ground("保山市的定位是“彝绣之乡”[1]。", ctx, "zh-Hans", q)
+    assert not mended.refused and mended.answer == "保山市的定位是“咖啡产业之都”[1]。"
+    assert ground("曲靖市[1]", ctx, "zh-Hans", "哪个市被定位为文化旅游名城？").answer == "丽江市[1]"
+    # the second passage gives 保山市 no title: the sentence citing it cannot be mended and goes
+    g = ground("保山市新建公园8个[2]。保山市获评“全省彝绣之乡示范市”[2]。", ctx, "zh-Hans", q)
     assert not g.refused and g.answer == "保山市新建公园8个[2]。"
     assert any(c.name == "claim_pairs" and c.result == "repaired" for c in g.checks)
-    assert not ground("保山市的定位是“彝绣之乡”[1]。", ctx, "zh-Hans", q, frozenset({"claim_pairs"})).refused
+    assert ground("保山市获评“全省彝绣之乡示范市”[2]。", ctx, "zh-Hans", q).refused
+    # ablations: without the mend the check refuses; without both the misread value stands
+    assert ground("保山市的定位是“彝绣之乡”[1]。", ctx, "zh-Hans", q, frozenset({"pair_values"})).refused
+    off = frozenset({"pair_values", "claim_pairs"})
+    assert ground("保山市的定位是“彝绣之乡”[1]。", ctx, "zh-Hans", q, off).answer == "保山市的定位是“彝绣之乡”[1]。"
+    assert [c.result for c in mended.checks if c.name == "pair_values"] == ["repaired"]

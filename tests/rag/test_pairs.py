@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.pairs import misattributed, places_in, values_of
+from rag.pairs import misattributed, places_in, read_as_paired, values_of
 from rag.places import known_places
 
 LIST = "进一步培育丽江市文化旅游名城、保山市咖啡产业之都、玉溪市白族文化高地、曲靖市彝绣之乡等特色优势。"
@@ -80,3 +80,21 @@ def test_places_and_values_are_read_as_written():
     assert values_of("定位是“彝绣之乡”，到2025年达到700亿元", LIST + FIGURES) == ["彝绣之乡", "700亿元"]
     assert values_of("定位是特色明显", LIST) == []  # four shared characters at least
     assert values_of("保山市的特色优势", LIST, exclude="保山市的特色优势是什么") == []  # asking words
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "passage", "mended"),
+    [
+        ("保山市的定位是“彝绣之乡”[1]", "保山市的特色定位是什么？", LIST, "保山市的定位是“咖啡产业之都”[1]"),
+        ("“文化旅游名城”[1]", "保山市的特色定位是什么？", LIST, "“咖啡产业之都”[1]"),
+        ("曲靖市[1]", "哪个市被定位为白族文化高地？", LIST, "玉溪市[1]"),
+        ("保山市：700亿元[1]", "保山市的目标是多少？", FIGURES, "保山市：500亿元[1]"),
+        # the value is shared by two places: which one is meant is not plain, nothing is mended
+        ("昆明市[1]", "哪个市获评全省先进市？", SHARED, "昆明市[1]"),
+        # another unit, or a predicate in another clause, is not the place's own item
+        ("保山市：700亿元[1]", "保山市的目标？", "丽江市达到700亿元，保山市突破50万人。", "保山市：700亿元[1]"),
+        ("保山市获评“进步市”[1]", "保山市获评什么？", "保山市新建公园8个，丽江市获评进步市。", "保山市获评“进步市”[1]"),
+    ],
+)
+def test_a_misread_value_is_answered_from_the_passage_s_own_pairing(sentence, question, passage, mended):
+    assert read_as_paired(sentence, question, [passage], known_places([passage, question])) == mended
