@@ -62,7 +62,12 @@ class Retriever:
         places = places_in(query, self.places(), q.terms) if self.settings.split_places else []
         if len(places) < 2:
             scores = self._scores(query, scope)
-            passages = self._search(query, top_k, mode, scope, scores)
+            # A question searched through its translation is also searched as asked, by meaning only: the
+            # multilingual embedder reads it, and a translation that went wrong (another law's name, an
+            # answer instead of a question) no longer decides alone what is found.
+            asked_as = q.text if q.text != q.search and mode == "hybrid" else ""
+            also = (self._scores(asked_as, scope).dense_ids,) if asked_as else ()
+            passages = self._search(query, top_k, mode, scope, scores, also)
             if mode == "hybrid":
                 passages = self._with_articles(query, scores, passages, top_k, scope)
             if mode == "hybrid" and q.wants_overview:
@@ -220,18 +225,33 @@ class Retriever:
         )
 
     def _search(
-        self, query: str, top_k: int, mode: str, scope: Scope | None = None, scores: Signals | None = None
+        self,
+        query: str,
+        top_k: int,
+        mode: str,
+        scope: Scope | None = None,
+        scores: Signals | None = None,
+        also: tuple[np.ndarray, ...] = (),
     ) -> list[Passage]:
+        """Dense and BM25 candidates fused by weighted reciprocal rank; `also` are more dense rankings (the
+        question as asked, when it was searched through a translation), fused like the first."""
         s = self.settings
         scores = scores if scores is not None else self._scores(query, scope)
         use_bm25 = mode != "dense" and bool(_CJK.search(query)) and len(scores.bm25_ids) > 0
         if scores.fused is not None and mode == "hybrid" and use_bm25:
             ranked = scores.fused  # fused by the engine (Milvus RRFRanker): no per-signal weights there
+            if also:  # the engine's scores are sums of 1/(rrf_k + rank) too: the other rankings add to them
+                merged = dict(ranked)
+                for ids in also:
+                    for rank, i in enumerate(ids):
+                        merged[int(i)] = merged.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
+                ranked = sorted(merged.items(), key=lambda kv: -kv[1])
         else:
             fused: dict[int, float] = {}
             if mode != "bm25":
-                for rank, i in enumerate(scores.dense_ids):
-                    fused[int(i)] = fused.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
+                for ids in (scores.dense_ids, *also):
+                    for rank, i in enumerate(ids):
+                        fused[int(i)] = fused.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
             if use_bm25:
                 for rank, i in enumerate(scores.bm25_ids):
                     fused[int(i)] = fused.get(int(i), 0.0) + (s.bm25_weight if mode != "bm25" else 1.0) / (

@@ -122,3 +122,34 @@ def test_cached_gazetteer_without_a_writable_cache_still_answers(tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("x", encoding="utf-8")  # a file where the cache folder should be
     assert cached_gazetteer(_chunks("river.txt", RIVER), blocked / "sub") == gazetteer(RIVER)
+
+
+# a made-up county regulation: articles that share words with a vague translation
+RIVER_RULES = (
+    "河川管理条例\n第一章 总则\n第一条 为了保护河川，制定本条例。\n"
+    "第五条 外国公民在本县境内违反本条例被遣返的，其证照由县司法局有关机构接收。\n"
+    "第六条 外国公民入境从事河道作业的，其证照由县公安局有关机构查验。\n"
+    "第七条 被遣返人员的证照遗失的，由县外事机构补发。\n"
+    "第八条 其他机构接收证照的，应当登记。\n"
+    "第九条 向河道倾倒垃圾的，由水务局处五百元以上二千元以下的罚款。\n"
+    "第十二条 对于县水务局就河段划分的事实问题出具的证明文件，法院应当采信。\n"
+    "第十五条 水务局每月巡查各河段两次。\n"
+    "第二十条 本条例自公布之日起施行。\n"
+)
+
+
+def test_a_translated_question_is_also_searched_as_asked(tmp_path, embedder):
+    """A translation that lost what was asked ("哪个机构出具的证明文件？") does not decide alone: the English
+    question, read by the multilingual embedder, is fused in and finds the article it asks about."""
+    from index import builder
+    from rag.document import prepare_bytes
+    from rag.question import analyse
+
+    index = builder.build([prepare_bytes(RIVER_RULES.encode("utf-8"), "river.txt")], tmp_path, embedder)
+    r = Retriever(index, embedder, Settings(index_dir=tmp_path, min_score=0.0))
+    english = "Which body's certificates on factual questions about river sections must courts accept?"
+    vague = "哪个机构出具的证明文件？"
+    asked = r.search(analyse(english, vague), top_k=3)
+    translated_only = r.search(analyse(vague), top_k=3)
+    assert asked[0].chunk.text.startswith("第十二条")
+    assert not translated_only[0].chunk.text.startswith("第十二条")  # the translation alone ranks another first
