@@ -492,7 +492,7 @@ def test_a_value_the_passage_gives_another_place_is_answered_from_the_passage_or
     The passage's own pairing answers instead; where it gives the town nothing plain, the sentence goes."""
     ctx = _ctx_texts(
         "重点培育丽江市文化旅游名城、保山市咖啡产业之都、曲靖市彝绣之乡等特色优势。",
-        "保山市新建公园8个，丽江市获评全省彝绣之乡示范市。",
+        "保山市新建公园8个。示范市名单：丽江市全省彝绣之乡示范市、曲靖市全省咖啡示范市。",
     )
     q = "保山市的特色定位是什么？"
     assert ground("保山市的定位是“咖啡产业之都”[1]。", ctx, "zh-Hans", q).answer == "保山市的定位是“咖啡产业之都”[1]。"
