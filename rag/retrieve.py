@@ -65,7 +65,8 @@ class Retriever:
             # A question searched through its translation is also searched as asked, by meaning only: the
             # multilingual embedder reads it, and a translation that went wrong (another law's name, an
             # answer instead of a question) no longer decides alone what is found.
-            asked_as = q.text if q.text != q.search and mode == "hybrid" else ""
+            translated = q.text != q.search and len(_CJK.findall(q.search)) > len(re.findall(r"[A-Za-z]", q.search))
+            asked_as = q.text if translated and mode == "hybrid" else ""  # not an English search of English
             also = (self._scores(asked_as, scope).dense_ids,) if asked_as else ()
             passages = self._search(query, top_k, mode, scope, scores, also)
             if mode == "hybrid":

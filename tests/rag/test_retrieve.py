@@ -153,3 +153,19 @@ def test_a_translated_question_is_also_searched_as_asked(tmp_path, embedder):
     translated_only = r.search(analyse(vague), top_k=3)
     assert asked[0].chunk.text.startswith("第十二条")
     assert not translated_only[0].chunk.text.startswith("第十二条")  # the translation alone ranks another first
+
+
+def test_an_english_search_is_not_fused_with_itself(tmp_path, embedder):
+    """When the translation failed and the English question is searched (with its places in Chinese), the
+    question as asked adds nothing: the ranking is that of the search alone."""
+    from index import builder
+    from rag.document import prepare_bytes
+    from rag.question import analyse
+
+    index = builder.build([prepare_bytes(RIVER_RULES.encode("utf-8"), "river.txt")], tmp_path, embedder)
+    r = Retriever(index, embedder, Settings(index_dir=tmp_path, min_score=0.0))
+    english = "Which body's certificates on factual questions must courts accept?"
+    searched = "Which body's certificates on factual questions must courts in 河阳县 accept?"
+    assert [p.chunk.id for p in r.search(analyse(english, searched), top_k=5)] == [
+        p.chunk.id for p in r.search(analyse(searched), top_k=5)
+    ]
