@@ -239,26 +239,19 @@ class Retriever:
         s = self.settings
         scores = scores if scores is not None else self._scores(query, scope)
         use_bm25 = mode != "dense" and bool(_CJK.search(query)) and len(scores.bm25_ids) > 0
-        if scores.fused is not None and mode == "hybrid" and use_bm25:
-            ranked = scores.fused  # fused by the engine (Milvus RRFRanker): no per-signal weights there
-            if also:  # the engine's scores are sums of 1/(rrf_k + rank) too: the other rankings add to them
-                merged = dict(ranked)
-                for ids in also:
-                    for rank, i in enumerate(ids):
-                        merged[int(i)] = merged.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-                ranked = sorted(merged.items(), key=lambda kv: -kv[1])
-        else:
-            fused: dict[int, float] = {}
-            if mode != "bm25":
-                for ids in (scores.dense_ids, *also):
-                    for rank, i in enumerate(ids):
-                        fused[int(i)] = fused.get(int(i), 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-            if use_bm25:
-                for rank, i in enumerate(scores.bm25_ids):
-                    fused[int(i)] = fused.get(int(i), 0.0) + (s.bm25_weight if mode != "bm25" else 1.0) / (
-                        s.rrf_k + rank + 1
-                    )
-            ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        # fused by the engine (Milvus RRFRanker; no per-signal weights there): its scores are sums of
+        # 1/(rrf_k + rank) too, so the other rankings add to them
+        engine = scores.fused is not None and mode == "hybrid" and use_bm25
+        rankings = [(s.dense_weight, ids) for ids in also]  # (weight, ids best first), fused by reciprocal rank
+        if not engine:
+            dense = [(s.dense_weight, scores.dense_ids)] if mode != "bm25" else []
+            bm25 = [(s.bm25_weight if mode != "bm25" else 1.0, scores.bm25_ids)] if use_bm25 else []
+            rankings = dense + rankings + bm25
+        fused: dict[int, float] = dict(scores.fused or []) if engine else {}
+        for weight, ids in rankings:
+            for rank, i in enumerate(ids):
+                fused[int(i)] = fused.get(int(i), 0.0) + weight / (s.rrf_k + rank + 1)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         all_dense = dict(zip((i for i, _ in ranked), scores.dense_of([i for i, _ in ranked]).tolist(), strict=True))
         passages: list[Passage] = []
         for i, score in ranked:
