@@ -102,8 +102,9 @@ class Release:
             seg = prune_citations(recite(seg, self.context, self.closeness), self.context)
             if self.lang != "en":
                 seg = pair_values(add_units(seg, self.context), self.context, self.question)
+            # a sentence with an unsupported figure, place or pairing is dropped, as ground drops it
             if not Reply(seg, self.context, self.question).unsupported_by_sentence[0]:
-                self._held.append(seg)  # a sentence with an unsupported figure or place is dropped, as ground drops it
+                self._held.append(seg)
         if not self._held or not (self.shown or any(_has_cited_content(p) for p in self._held)):
             return ""
         if self._cites_other_years(self.shown + "".join(self._held)):

@@ -99,16 +99,15 @@ def test_injection_in_question_does_not_override(pipeline):
 
 
 class FirstReplyFault:
-    """The real generator, except that its first replies are given faults.
+    """The real generator, except that its first reply is a given fault.
 
     A small model sometimes overlooks an answer that a passage plainly holds,
-    answers with a bare "[1]", or writes a figure no passage holds; none can be
-    produced on demand, so the first replies are scripted and any retry after
-    them runs on the real model.
+    or answers with a bare "[1]"; neither can be produced on demand, so the
+    first reply is scripted and the retry runs on the real model.
     """
 
-    def __init__(self, real, *scripted: str) -> None:
-        self.real, self.scripted, self.name = real, list(scripted), real.name
+    def __init__(self, real, first: str) -> None:
+        self.real, self.first, self.name = real, first, real.name
         self.prompts: list[str] = []  # answer prompts only (an English question is translated first)
 
     def count_tokens(self, text: str) -> int:
@@ -119,8 +118,8 @@ class FirstReplyFault:
             yield from self.real.stream(messages, max_tokens)
             return
         self.prompts.append(messages[-1]["content"])
-        if len(self.prompts) <= len(self.scripted):
-            yield self.scripted[len(self.prompts) - 1]
+        if len(self.prompts) == 1:
+            yield self.first
         else:
             yield from self.real.stream(messages, max_tokens)
 
@@ -129,8 +128,8 @@ class FirstReplyFault:
 def faulty(pipeline):
     from rag.pipeline import Pipeline
 
-    def make(*scripted: str) -> tuple[Pipeline, FirstReplyFault]:
-        gen = FirstReplyFault(pipeline.generator, *scripted)
+    def make(first: str) -> tuple[Pipeline, FirstReplyFault]:
+        gen = FirstReplyFault(pipeline.generator, first)
         return Pipeline(pipeline.settings, generator=gen), gen
 
     return make
