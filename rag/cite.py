@@ -23,7 +23,6 @@ from rag.places import homophone_table, known_places, romanized
 from rag.question import asked, place_names
 from rag.script import Lang, to_simplified
 from rag.select import ContextPassage, header_for, split_sentences
-from rag.support import unsupported_words
 from rag.types import Asked, Chunk, Passage
 
 REFUSAL = {
@@ -422,9 +421,6 @@ def prune_citations(text: str, context: list[ContextPassage], keep_share: float 
     return "".join(out)
 
 
-_MORE = "此外还有："  # complete_list's lead-in: the program's words, not a claim of the passage
-
-
 def complete_list(text: str, context: list[ContextPassage]) -> str:
     """A list answer that quotes some items of a cited passage's enumerated list gets the rest, quoted and cited.
 
@@ -437,7 +433,7 @@ def complete_list(text: str, context: list[ContextPassage]) -> str:
         if n in by_n:
             items = missing_items(text, to_simplified(by_n[n].passage.chunk.text))
             if items:
-                added.append(f"{_MORE}{'；'.join(items)}。[{n}]")
+                added.append(f"此外还有：{'；'.join(items)}。[{n}]")
     return text.rstrip() + ("\n" + "\n".join(added) if added else "")
 
 
@@ -605,7 +601,6 @@ class Reply:
 
     places: bool = True  # hold the claims' places to their passages too (off: ablation of claim_places)
     pairs: bool = True  # hold a place's value to the place its passage gives it to (off: ablation of claim_pairs)
-    words: bool = True  # hold a claim's wording to its passages (off: ablation of claim_words)
 
     @cached_property
     def named_places(self) -> dict[str, int]:
@@ -619,12 +614,11 @@ class Reply:
         return homophone_table(self.named_places)
 
     @cached_property
-    def _unsupported(self) -> list[tuple[list[str], list[str], list[str], list[str]]]:
+    def _unsupported(self) -> list[tuple[list[str], list[str], list[str]]]:
         """For each answer sentence: its figures that the passages its claims cite do not hold, its places
-        that the passages the sentence cites do not hold, the values it gives a place that those passages
-        give another place, and the words it adds to the question when those passages lack most of them.
-        Places and words are held to the whole sentence's citations: a sentence names its places before the
-        figures it cites one by one ("甲市和乙市分别为3[1]和5[2]")."""
+        that the passages the sentence cites do not hold, and the values it gives a place that those passages
+        give another place. Places are held to the whole sentence's citations: a sentence names its places
+        before the figures it cites one by one ("甲市和乙市分别为3[1]和5[2]")."""
         by_n = {c.n: c for c in self.context}
         out = []
         for sentence in answer_sentences(self.text):
@@ -633,39 +627,35 @@ class Reply:
                 cited = [by_n[n] for n in ns if n in by_n]
                 figures += unsupported_numbers(claim, evidence(cited) if cited else self.sources)
             cited = _cited_or_shown(sentence, self.context)
-            # the place a cited document is about counts: its card, its whole title
-            where = " ".join(f"{c.passage.meta.title} {c.passage.meta.place}" for c in cited if c.passage.meta)
-            source = f"{evidence(cited)}\n{where}"
-            places = unsupported_places(sentence, source, lambda: self.place_table) if self.places else []
+            places: list[str] = []
+            if self.places:
+                # the place a cited document is about counts: its card, its whole title
+                where = " ".join(f"{c.passage.meta.title} {c.passage.meta.place}" for c in cited if c.passage.meta)
+                places = unsupported_places(sentence, f"{evidence(cited)}\n{where}", lambda: self.place_table)
             pairs: list[str] = []
             if self.pairs and _CJK.search(sentence):
                 texts, about = _pairing(sentence, self.context)
                 pairs = misattributed(sentence, self.question, texts, self.named_places, about)
-            words = unsupported_words(_claimed(sentence), source, self.question) if self.words else []
-            out.append((figures, places, pairs, words))
+            out.append((figures, places, pairs))
         return out
 
     @property
     def unsupported_figures(self) -> list[list[str]]:
-        return [f for f, _, _, _ in self._unsupported]
+        return [f for f, _, _ in self._unsupported]
 
     @property
     def unsupported_places(self) -> list[list[str]]:
-        return [p for _, p, _, _ in self._unsupported]
+        return [p for _, p, _ in self._unsupported]
 
     @property
     def misattributed(self) -> list[list[str]]:
-        return [v for _, _, v, _ in self._unsupported]
-
-    @property
-    def unsupported_words(self) -> list[list[str]]:
-        return [w for _, _, _, w in self._unsupported]
+        return [v for _, _, v in self._unsupported]
 
     @property
     def unsupported_by_sentence(self) -> list[list[str]]:
         """For each answer sentence, its figures, places and values that the passages its claims cite do not
         hold or give another place (built once for the checks and for dropping the sentences they fail)."""
-        return [f + p + v + w for f, p, v, w in self._unsupported]
+        return [f + p + v for f, p, v in self._unsupported]
 
 
 # The answer checks, in order; each returns why the answer fails, or "" when it passes. Every check
@@ -685,21 +675,6 @@ def _check_places(r: Reply) -> str:
     of the places the passages name."""
     missing = [m for ms in r.unsupported_places for m in ms]
     return f"places not in the cited sources: {', '.join(missing)}" if missing else ""
-
-
-def _claimed(sentence: str) -> str:
-    """What a sentence claims in its own words: without list numbers, the program's list lead-in, and clauses
-    saying the sources do not mention something (those claim nothing)."""
-    body = strip_list_markers(sentence.replace(_MORE, ""))
-    return "".join(c for c in _CLAUSE.split(body) if not _MODEL_REFUSAL.search(c))
-
-
-def _check_words(r: Reply) -> str:
-    """Most of what a Chinese claim adds to the question is written in the passages it cites (`rag.support`):
-    a director, a food or a requirement that no cited passage states is the model's own, whatever the
-    figure, place and pairing checks find. Judged per sentence against the passages it cites."""
-    wrong = [" ".join(ws[:6]) for ws in r.unsupported_words if ws]
-    return f"wording not in the cited sources: {'; '.join(wrong)}" if wrong else ""
 
 
 def _check_pairs(r: Reply) -> str:
@@ -752,7 +727,6 @@ def supported_sentences(r: Reply, check: str = "") -> str:
         "claim_figures": r.unsupported_figures,
         "claim_places": r.unsupported_places,
         "claim_pairs": r.misattributed,
-        "claim_words": r.unsupported_words,
     }.get(check, r.unsupported_by_sentence)
     kept = [s for s, ms in zip(answer_sentences(r.text), failing, strict=True) if not ms]
     text = "".join(kept).strip()
@@ -764,10 +738,9 @@ CHECKS = (
     ("claim_figures", _check_figures),
     ("claim_places", _check_places),
     ("claim_pairs", _check_pairs),
-    ("claim_words", _check_words),
     ("claim_year", _check_year),
 )
-DROPPABLE = frozenset({"claim_figures", "claim_places", "claim_pairs", "claim_words"})
+DROPPABLE = frozenset({"claim_figures", "claim_places", "claim_pairs"})
 
 
 RULES = (
@@ -814,8 +787,8 @@ def ground(
             why = "a value the passage gives another place replaced by the one it gives the place asked about"
             checks.append(Check("pair_values", "repaired", why))
             text = mended
-    places, pairs, words = ("claim_places" not in skip, "claim_pairs" not in skip, "claim_words" not in skip)
-    reply = Reply(text, context, q.wording, q.years, places, pairs, words)
+    places, pairs = "claim_places" not in skip, "claim_pairs" not in skip
+    reply = Reply(text, context, q.wording, q.years, places, pairs)
     for name, check in CHECKS:
         if name in skip:
             checks.append(Check(name, "skip", "switched off"))
@@ -825,7 +798,7 @@ def ground(
             kept = supported_sentences(reply, name)
             if kept:  # the supported sentences stand; the others go
                 checks.append(Check(name, "repaired", f"{why}; their sentences dropped"))
-                text, reply = kept, Reply(kept, context, q.wording, q.years, places, pairs, words)
+                text, reply = kept, Reply(kept, context, q.wording, q.years, places, pairs)
                 continue
         if why:
             checks.append(Check(name, "fail", why))

@@ -30,7 +30,6 @@ _CN_AMOUNT = re.compile(
 )
 # a figure in digits and its magnitude
 AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(亿|万|千|billion|million|thousand|%|percent)?", re.I)
-_FIGURE_AND_UNIT = re.compile(r"\d+(?:[.,]\d+)*(?:[亿万千%])?[\u3400-\u9fff]?")
 _UNIT = {"亿": 1e8, "万": 1e4, "千": 1e3, "billion": 1e9, "million": 1e6, "thousand": 1e3, "%": 1.0, "percent": 1.0}
 
 
@@ -72,12 +71,6 @@ def spoken_amounts(text: str) -> str:
         digits = digit_form(m.group(0))
         out += [d for d in digits.splitlines() if d]
     return "\n".join(out)
-
-
-def without_figures(text: str) -> str:
-    """`text` with its quantities and the measure word after them blanked out (三十日, 百分之十五, 2.5亿元,
-    20000家): for comparing the words around figures when the figures themselves are judged apart."""
-    return _CN_AMOUNT.sub(" ", _FIGURE_AND_UNIT.sub(" ", text))
 
 
 def amounts(text: str) -> set[float]:
