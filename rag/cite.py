@@ -172,7 +172,7 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     out = []
     for seg in answer_sentences(text):
         body = to_simplified(seg)
-        if len(body.strip()) < 2:
+        if len(body.strip()) < 2 and not figures_of(body):  # a lone "5" is cited where its figure is
             out.append(seg)
             continue
         ns: list[int] = []
@@ -780,7 +780,10 @@ def ground(
     checks = [Check("model_refusal", "pass")]
     q = asked(question)
     text = _rewrite(answer, context, lang, q, skip, closeness)
-    checks.append(Check("citations", "pass", f"cites {cited_numbers(text) or 'nothing'}"))
+    if not cited_numbers(text):  # even cite_uncited found no passage for it: nothing the reader could check
+        why = "the answer cites no passage"
+        return Grounding(REFUSAL[lang], True, why, [*checks, Check("citations", "fail", why)])
+    checks.append(Check("citations", "pass", f"cites {cited_numbers(text)}"))
     if lang != "en" and "pair_values" not in skip:
         mended = pair_values(text, context, q.wording)
         if mended != text:

@@ -174,6 +174,22 @@ def test_uncited_figure_is_cited_to_the_passage_about_the_question():
     assert cite_uncited("三十日内补正", ctx, "申请人多少日内补正？") == "三十日内补正[1]"
 
 
+def test_a_lone_figure_is_cited_and_an_answer_citing_nothing_is_refused():
+    from rag.cite import cite_uncited
+
+    # made-up text: a one-character answer gets the passage that states its figure, in either writing
+    ctx = _ctx_texts("这座古桥始建于明代。", "这位画家一生共收了五位弟子，其中两位成名。")
+    assert cite_uncited("5", ctx, "这位画家一生收了几位弟子？") == "5[2]"
+    g = ground("5", ctx, "zh-Hans", "这位画家一生收了几位弟子？")
+    assert not g.refused and g.answer == "5位[2]"  # with the unit its passage gives it (add_units)
+    # one character that is no figure can be tied to no passage: refused, and the check says why
+    g = ground("桥", ctx, "zh-Hans", "这座古桥建于什么朝代？")
+    assert g.refused and g.reason == "the answer cites no passage"
+    assert [c.name for c in g.checks if c.result == "fail"] == ["citations"]
+    # an ordinary answer is cited as before
+    assert not ground("明代", ctx, "zh-Hans", "这座古桥建于什么朝代？").refused
+
+
 def test_uncited_phrase_both_documents_hold_cites_both():
     from rag.cite import cite_uncited
 
