@@ -514,7 +514,10 @@ def _unit_key(unit: str) -> str:
 
 
 _DIGIT_FIGURE = re.compile(
-    r"(第)?(?<![\d.,A-Za-z])(\d+(?:\.\d+)?)(" + "|".join(re.escape(u) for u in _UNITS if u.strip()) + ")"
+    # not the end of a range or ratio (3至5年, 2-3个): the whole is written one way, so its parts are left alone
+    r"(第)?(?<![\d.,A-Za-z\-–~～/:：、至到])(\d+(?:\.\d+)?)("
+    + "|".join(re.escape(u) for u in _UNITS if u.strip())
+    + ")"
 )
 
 

@@ -208,6 +208,7 @@ def test_figures_are_written_as_their_passage_writes_them():
     assert quote_figures("共5[1]", ctx) == "共5[1]"
     assert quote_figures("得了10分[2]", ctx) == "得了10分[2]"
     assert quote_figures("30日内[1]", ctx) == "30日内[1]"
+    assert quote_figures("3至5年[1]", _ctx_texts("三至五年内完成。")) == "3至5年[1]"  # a range is written one way
     both = _ctx_texts("有三十日内的期限，另有30日的公示期。")
     assert quote_figures("30日内[1]", both) == "30日内[1]"
     assert ground("The decision is due within 30 days [3].", ctx, "en").answer.count("30 days") == 1
