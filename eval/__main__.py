@@ -128,6 +128,9 @@ def cmd_split(args: argparse.Namespace) -> int:
 def cmd_cmrc(args: argparse.Namespace) -> int:
     from eval import cmrc
 
+    if args.rescore:
+        print(json.dumps(cmrc.rescore(Path(args.rescore), args.benchmarks)))
+        return 0
     out = Path(args.out)
     summary = cmrc.run(
         out,
@@ -381,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, dataset=False, sampled=True)
     p.add_argument("--retrieval-only", action="store_true", help="no LLM: hit@1/hit@5/mrr only")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached CMRC index")
+    p.add_argument("--rescore", metavar="RUN", help="score a stored run's answers again (no model; --out unused)")
     p.add_argument("--benchmarks", help="benchmarks folder (default $RAG_BENCHMARKS or ../shared/benchmarks)")
     p.set_defaults(func=cmd_cmrc)
 

@@ -101,9 +101,35 @@ def cached_index(
     return root, build_index(root, paras, embedder_spec)
 
 
+# The punctuation CMRC 2018's own evaluation script removes from gold spans and predictions before comparing them
+# (ymcui/cmrc2018, cmrc2018_evaluate.py): a span in quotes or brackets ("“十三太保”", "「2003年系列」") is
+# answered by the same words without them.
+_CMRC_PUNCT = re.compile(r"[-:_*^/\\~`+=，。：？！“”；’《》·、「」（）－～『』]|……")
+
+
+def _span_form(text: str) -> str:
+    return _CMRC_PUNCT.sub("", norm_answer(text))
+
+
 def span_in(answer: str, spans: list[str]) -> bool:
-    a = norm_answer(answer)
-    return any(norm_answer(s) and norm_answer(s) in a for s in spans)
+    """A gold span occurs in the answer, both folded as `norm_answer` does and without the punctuation the
+    benchmark's own scorer ignores."""
+    a = _span_form(answer)
+    return any(_span_form(s) and _span_form(s) in a for s in spans)
+
+
+def rescore(run_dir: Path, bench: str | None = None) -> dict[str, float]:
+    """span_in_answer of a stored run's answers, scored again with the current `span_in` (model-free): a change
+    of the scorer is told apart from a change of the answers."""
+    _, questions = load(benchmarks_dir(bench) / "cmrc2018" / "cmrc2018_dev.json")
+    gold = {q.id: q.answers for q in questions}
+    rows = [json.loads(line) for line in (run_dir / "results.jsonl").open(encoding="utf-8")]
+    asked = [r for r in rows if "answer" in r]
+    return {
+        "n": len(asked),
+        "stored_span_in_answer": mean([bool(r["span_in_answer"]) for r in asked]),
+        "span_in_answer": mean([span_in(r["answer"], gold[r["id"]]) for r in asked]),
+    }
 
 
 def run(
@@ -205,8 +231,8 @@ def _write(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any], top_k
         f"All {summary['paragraphs']} paragraphs indexed (one chunk each, chunk size {CHUNK_SIZE}); "
         f"{summary['n']} questions asked ({summary['sample']}: drawn over the whole set with the seed, kept in "
         "file order). A hit means the question's own paragraph "
-        f"is retrieved; `span_in_answer` means a gold answer span (NFKC, simplified, no whitespace, case-folded) "
-        "occurs in the generated answer.",
+        f"is retrieved; `span_in_answer` means a gold answer span (NFKC, simplified, no whitespace, case-folded, "
+        "without the punctuation CMRC's own scorer removes) occurs in the generated answer.",
         "",
         md_table([{"_name": "cmrc2018-dev", **summary}], [k for k in summary if k not in ("n", "sample")], "set"),
         "",

@@ -67,6 +67,10 @@ def test_cmrc_span_in_answer():
     assert span_in("由光荣和ω-force合作开发[1]", ["光荣和ω-force"]) is True
     assert span_in("由光榮和Ω-Force合作開發", ["光荣和ω-force"]) is True
     assert span_in("资料中没有找到", ["光荣和ω-force"]) is False
+    # the benchmark's own scorer ignores quotes, brackets and other punctuation around and inside a span
+    assert span_in("他们号称十三太保[1]", ["“十三太保”"]) is True
+    assert span_in("首播的是2003年系列[1]", ["「2003年系列」"]) is True
+    assert span_in("十三[1]", ["“十三太保”"]) is False
 
 
 @needs_bench
@@ -130,3 +134,20 @@ def test_ablation_without_selection_keeps_whole_passages_within_budget():
     assert [c.n for c in ctx] == [1, 2] and ctx[0].text == "甲" * 50
     ctx = no_selection("问题", ps, count, 30, {}, 3)
     assert [c.n for c in ctx] == [1] and ctx[0].text == "甲" * 30
+
+
+@needs_bench
+def test_cmrc_rescore_scores_stored_answers_again(tmp_path, capsys):
+    from eval.cmrc import load
+
+    _, questions = load(benchmarks_dir() / "cmrc2018" / "cmrc2018_dev.json")
+    q = next(q for q in questions if any(a.startswith("“") and a.endswith("”") for a in q.answers))
+    quoted = next(a for a in q.answers if a.startswith("“"))
+    rows = [
+        {"id": q.id, "span_in_answer": False, "answer": f"{quoted[1:-1]}[1]"},  # scored strictly before
+        {"id": q.id, "span_in_answer": False, "answer": "资料中没有找到这个问题的答案。"},
+        {"id": q.id, "span_in_answer": False, "hit_rank": 1},  # retrieval-only row: not an answer
+    ]
+    (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    assert main(["cmrc", "--rescore", str(tmp_path), "--out", str(tmp_path / "unused")]) == 0
+    assert json.loads(capsys.readouterr().out) == {"n": 2, "stored_span_in_answer": 0.0, "span_in_answer": 0.5}
