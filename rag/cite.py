@@ -17,7 +17,7 @@ from functools import cached_property
 from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
-from rag.numerals import AMOUNT, amounts, spoken_amounts, with_digits, written_numerals
+from rag.numerals import AMOUNT, amounts, digit_form, spoken_amounts, with_digits, written_numerals
 from rag.pairs import misattributed, read_as_paired
 from rag.places import homophone_table, known_places, romanized
 from rag.question import asked, place_names
@@ -172,11 +172,13 @@ def cite_uncited(text: str, context: list[ContextPassage], question: str = "") -
     out = []
     for seg in answer_sentences(text):
         body = to_simplified(seg)
-        if len(body.strip()) < 2 and not figures_of(body):  # a lone "5" is cited where its figure is
+        lone = len(re.sub(r"\[\d+\]|\s", "", body)) < 2
+        figures = figures_of(body) or (_FIGURE.findall(digit_form(body)) if lone else [])
+        if lone and not figures:  # a lone "5" or "五" is cited where its figure is; a lone "是" cannot be
             out.append(seg)
             continue
         ns: list[int] = []
-        for fig in [f for f in figures_of(body) if f not in asked]:
+        for fig in [f for f in figures if f not in asked]:
             holders = [n for n in texts if holds_figure(fig, texts[n])]
             if holders:  # the one that also shares the question's words, else the better-ranked one
                 best = max(holders, key=lambda n: (_overlap(asked_text + body, texts[n]), -n))
@@ -453,7 +455,7 @@ _UNITS = sorted(
         "万亿美元 亿美元 万美元 美元 万亿元 亿元 万元 千元 元 欧元 英镑 日元 港元 万亿 亿 万 千 个百分点 百分点 % ‰ "
         "万人次 人次 万人 人 名 位 个 家 户 所 座 台 辆 架 艘 件 项 条 款 部 篇 场 次 届 轮 期 批 只 头 株 套 处 "
         "万吨 吨 千克 公斤 克 斤 万亩 亩 公顷 平方公里 平方千米 平方米 立方米 公里 千米 米 厘米 毫米 万千瓦 千瓦时 千瓦 "
-        "兆瓦 瓦 级 倍 岁 年 月 日 天 小时 分钟 秒 周 强 票 分 标准箱 张 本 首 种 份 枚 层 代 集 季 版"
+        "兆瓦 瓦 级 倍 岁 年 月 日 天 小时 分钟 秒 周 强 票 分 标准箱 张 首 份 枚 代 季度"
     ).split(),
     key=len,
     reverse=True,
@@ -465,11 +467,12 @@ _BARE = re.compile(r"(?<![\d.,A-Za-z\-–~～/:：、])\d+(?:[.,]\d+)*(?![\d.,]*
 
 
 def _units_of(figure: str, text: str) -> set[str]:
-    """The units that follow `figure` wherever `text` states it as a whole number ("" for none)."""
+    """The units that follow `figure` wherever `text` states it as a whole number ("" for none, and for an
+    ordinal: 第5名 is a rank, and "5名" would read as five people)."""
     out = set()
     for m in re.finditer(rf"(?<![\d.A-Za-z]){re.escape(figure)}(?![\d]|\.\d)", text):
         unit = _UNIT_AFTER.match(text, m.end())
-        out.add(unit.group(0).strip() if unit else "")
+        out.add(unit.group(0).strip() if unit and text[m.start() - 1 : m.start()] != "第" else "")
     return out
 
 
@@ -514,21 +517,23 @@ def _unit_key(unit: str) -> str:
 
 
 _DIGIT_FIGURE = re.compile(
-    # not the end of a range or ratio (3至5年, 2-3个): the whole is written one way, so its parts are left alone
-    r"(第)?(?<![\d.,A-Za-z\-–~～/:：、至到])(\d+(?:\.\d+)?)("
+    # not the end of a range, ratio or pair (3至5年, 2-3个, 3或5年) nor a model number (iPhone 15代): the whole is
+    # written one way, so its parts are left alone
+    r"(第)?(?<![\d.,A-Za-z\-–—－~～〜/:：、至到或和及与])(?<![A-Za-z]\s)(\d+(?:\.\d+)?)("
     + "|".join(re.escape(u) for u in _UNITS if u.strip())
     + ")"
 )
 
 
 def quote_figures(text: str, context: list[ContextPassage]) -> str:
-    """A figure a Chinese answer writes in digits ("30天", "18张") that its cited passages write only in Chinese
-    numerals ("三十日", "第十八张") is written as they write it, with their unit and ordinal 第.
+    """A figure a Chinese answer writes in digits ("30天", "第18张") that its cited passages write only in Chinese
+    numerals ("三十日", "第十八张") is written as they write it, with their unit.
 
     An official quotes the source's own wording, and a law's 三十日 is its text;
     the small model turns numerals into digits. Only the same value with the same
     unit (天 and 日 alike) is rewritten, and only when the passages never write
-    that figure in digits and write it one way; a figure without a unit is left.
+    that figure in digits and write it one way; a figure without a unit is left,
+    and an ordinal 第 is kept as the answer has it or not (前3年 is no 第三年).
     """
     by_n = {c.n: to_simplified(c.passage.chunk.text) for c in context}
     out = []
@@ -543,11 +548,11 @@ def quote_figures(text: str, context: list[ContextPassage]) -> str:
                     written.setdefault((value, _unit_key(unit.group(0))), set()).add(m.group(0) + unit.group(0))
 
             def repl(m: re.Match[str], source: str = source, written: dict = written) -> str:
-                forms = written.get((float(m.group(2)), _unit_key(m.group(3))), set())
+                # the notation changes, never the meaning: an ordinal stays one, a count stays a count
+                forms = {f.removeprefix("第") for f in written.get((float(m.group(2)), _unit_key(m.group(3))), ())}
                 if len(forms) != 1 or holds_figure(m.group(2), source):
                     return m.group(0)
-                form = forms.pop()
-                return ("第" if m.group(1) and not form.startswith("第") else "") + form
+                return ("第" if m.group(1) else "") + forms.pop()
 
             pieces.append(_DIGIT_FIGURE.sub(repl, claim) if written else claim)
         out.append("".join(pieces))

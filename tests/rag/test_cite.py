@@ -182,6 +182,7 @@ def test_a_lone_figure_is_cited_and_an_answer_citing_nothing_is_refused():
     assert cite_uncited("5", ctx, "这位画家一生收了几位弟子？") == "5[2]"
     g = ground("5", ctx, "zh-Hans", "这位画家一生收了几位弟子？")
     assert not g.refused and g.answer == "五位[2]"  # with its unit, as the passage writes it
+    assert ground("五", ctx, "zh-Hans", "这位画家一生收了几位弟子？").answer == "五[2]"
     # one character that is no figure can be tied to no passage: refused, and the check says why
     g = ground("桥", ctx, "zh-Hans", "这座古桥建于什么朝代？")
     assert g.refused and g.reason == "the answer cites no passage"
@@ -198,7 +199,8 @@ def test_figures_are_written_as_their_passage_writes_them():
         "该画家一生共收了五位弟子。", "这张专辑是她的第十八张个人大碟，十分畅销。", "自受理之日起三十日内作出决定。"
     )
     assert quote_figures("5位[1]", ctx) == "五位[1]"
-    assert quote_figures("18张[2]", ctx) == "第十八张[2]"  # the ordinal comes with it
+    assert quote_figures("第18张[2]", ctx) == "第十八张[2]"
+    assert quote_figures("发行了18张[2]", ctx) == "发行了十八张[2]"  # a count stays a count: no 第 added
     assert quote_figures("应在30天内作出决定[3]", ctx) == "应在三十日内作出决定[3]"  # 天 and 日 alike
     g = ground("应在30天内作出决定。", ctx, "zh-Hans", "应在多少天内作出决定？")
     assert not g.refused and g.answer == "应在三十日内作出决定。[3]"
@@ -208,7 +210,13 @@ def test_figures_are_written_as_their_passage_writes_them():
     assert quote_figures("共5[1]", ctx) == "共5[1]"
     assert quote_figures("得了10分[2]", ctx) == "得了10分[2]"
     assert quote_figures("30日内[1]", ctx) == "30日内[1]"
-    assert quote_figures("3至5年[1]", _ctx_texts("三至五年内完成。")) == "3至5年[1]"  # a range is written one way
+    # a range or pair is written one way: its parts are left alone
+    for answer in ("3至5年[1]", "3—5年[1]", "3－5年[1]", "3〜5年[1]", "3或5年[1]"):
+        assert quote_figures(answer, _ctx_texts("处三至五年，三年或者五年。")) == answer
+    assert quote_figures("iPhone 15代[1]", _ctx_texts("十五代产品")) == "iPhone 15代[1]"  # a model number
+    # an ordinal is not made of a count: "the first three years" stays that (review case)
+    tax = _ctx_texts("第一年至第三年免征企业所得税，第四年至第六年减半征收。")
+    assert ground("前3年免征[1]。后3年减半征收[1]。", tax, "zh-Hans").answer == "前三年免征[1]。后三年减半征收[1]。"
     both = _ctx_texts("有三十日内的期限，另有30日的公示期。")
     assert quote_figures("30日内[1]", both) == "30日内[1]"
     assert ground("The decision is due within 30 days [3].", ctx, "en").answer.count("30 days") == 1
@@ -408,6 +416,12 @@ def test_units_are_added_only_where_the_passage_is_unambiguous():
     en = "There are 120 villages [2]."
     assert ground(en, ctx, "en", "How many villages?").answer == en  # English answers keep their own units
     assert add_units("全县120[2]", ctx) == "全县120个[2]"
+    # an ordinal gives no unit (第5名 is a rank: "5名" reads as five people); a word that merely starts with a
+    # measure word's character (本市) is no unit; a quarter is 季度, not 季 (review cases)
+    ctx = _ctx_texts("2024年3季度增长最快，到2025本市将建成。获得第5名。")
+    assert add_units("5[1]", ctx) == "5[1]"
+    assert add_units("到2025[1]", ctx) == "到2025[1]"
+    assert add_units("3[1]", ctx) == "3季度[1]"
 
 
 def test_units_are_not_added_inside_ranges_times_or_longer_numbers():
