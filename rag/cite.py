@@ -17,7 +17,7 @@ from functools import cached_property
 from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
-from rag.numerals import AMOUNT, amounts, digit_form, spoken_amounts, with_digits, written_numerals
+from rag.numerals import AMOUNT, amounts, digit_form, spoken_amounts, with_digits
 from rag.pairs import misattributed, read_as_paired
 from rag.places import homophone_table, known_places, romanized
 from rag.question import asked, place_names
@@ -508,57 +508,6 @@ def add_units(text: str, context: list[ContextPassage]) -> str:
     return "".join(out)
 
 
-_SAME_UNIT = {"天": "日"}  # written either way for the same quantity; a law writes 日
-_AMBIGUOUS = {"分"}  # 十分 is also "very", 万分 "extremely"
-
-
-def _unit_key(unit: str) -> str:
-    return _SAME_UNIT.get(unit, unit)
-
-
-_DIGIT_FIGURE = re.compile(
-    # not the end of a range, ratio or pair (3至5年, 2-3个, 3或5年) nor a model number (iPhone 15代): the whole is
-    # written one way, so its parts are left alone
-    r"(第)?(?<![\d.,A-Za-z\-–—－~～〜/:：、至到或和及与])(?<![A-Za-z]\s)(\d+(?:\.\d+)?)("
-    + "|".join(re.escape(u) for u in _UNITS if u.strip())
-    + ")"
-)
-
-
-def quote_figures(text: str, context: list[ContextPassage]) -> str:
-    """A figure a Chinese answer writes in digits ("30天", "第18张") that its cited passages write only in Chinese
-    numerals ("三十日", "第十八张") is written as they write it, with their unit.
-
-    An official quotes the source's own wording, and a law's 三十日 is its text;
-    the small model turns numerals into digits. Only the same value with the same
-    unit (天 and 日 alike) is rewritten, and only when the passages never write
-    that figure in digits and write it one way; a figure without a unit is left,
-    and an ordinal 第 is kept as the answer has it or not (前3年 is no 第三年).
-    """
-    by_n = {c.n: to_simplified(c.passage.chunk.text) for c in context}
-    out = []
-    for sentence in answer_sentences(text):
-        pieces = []
-        for claim, ns in claims(sentence):
-            source = "\n".join(by_n[n] for n in ns if n in by_n)
-            written: dict[tuple[float, str], set[str]] = {}
-            for m, value in written_numerals(source) if source else []:
-                unit = _UNIT_AFTER.match(source, m.end())
-                if unit and unit.group(0) not in _AMBIGUOUS:
-                    written.setdefault((value, _unit_key(unit.group(0))), set()).add(m.group(0) + unit.group(0))
-
-            def repl(m: re.Match[str], source: str = source, written: dict = written) -> str:
-                # the notation changes, never the meaning: an ordinal stays one, a count stays a count
-                forms = {f.removeprefix("第") for f in written.get((float(m.group(2)), _unit_key(m.group(3))), ())}
-                if len(forms) != 1 or holds_figure(m.group(2), source):
-                    return m.group(0)
-                return ("第" if m.group(1) else "") + forms.pop()
-
-            pieces.append(_DIGIT_FIGURE.sub(repl, claim) if written else claim)
-        out.append("".join(pieces))
-    return "".join(out)
-
-
 def meaning_for(lang: Lang, closeness: Closeness | None, skip: frozenset[str] = frozenset()) -> Closeness | None:
     """The closeness `recite` may use: English answers only (on Chinese ones word overlap did better, README)."""
     return closeness if lang == "en" and "recite_by_meaning" not in skip else None
@@ -573,7 +522,7 @@ def _rewrite(
     closeness: Closeness | None = None,
 ) -> str:
     """Repairs that change form, never content: citation syntax, units in English, citations pointed right,
-    figures written as their passages write them, a quoted list completed from its passage."""
+    a quoted list completed from its passage."""
     text = drop_invalid_citations(normalize_citations(answer).strip(), {c.n for c in context})
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
@@ -587,8 +536,6 @@ def _rewrite(
         text = prune_citations(text, context)
     if lang != "en" and "add_units" not in skip:
         text = add_units(text, context)
-    if lang != "en" and "quote_figures" not in skip:
-        text = quote_figures(text, context)
     if lang != "en" and "complete_list" not in skip and question.wants_list:
         text = complete_list(text, context)
     return text
@@ -804,7 +751,6 @@ RULES = (
     "recite_by_meaning",
     "prune_citations",
     "add_units",
-    "quote_figures",
     "complete_list",
     "pair_values",
     "drop_unsupported",

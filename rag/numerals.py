@@ -73,24 +73,6 @@ def spoken_amounts(text: str) -> str:
     return "\n".join(out)
 
 
-_CN_RUN = re.compile(r"第?[〇零一二两三四五六七八九十百千万亿]+")
-
-
-def written_numerals(text: str) -> list[tuple[re.Match[str], float]]:
-    """The runs of Chinese numerals in `text` (with an ordinal 第 before them) and their values; runs that
-    cn2an cannot read (a lone 万, 亿) are left out."""
-    out = []
-    for m in _CN_RUN.finditer(text):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                value = float(cn2an.cn2an(m.group(0).removeprefix("第"), "smart"))
-        except Exception:  # not a number to cn2an
-            continue
-        out.append((m, value))
-    return out
-
-
 def amounts(text: str) -> set[float]:
     """Numbers with the magnitudes their units give (1100亿 and 110 billion are the same value)."""
     out: set[float] = set()

@@ -3,9 +3,8 @@
 The whole-answer check (`cite.ground`) stays the reference: the shown text is
 always a prefix of what it returns for the finished reply. A sentence is released
 only when (1) it is complete (its end mark and the citations after it have been
-read), (2) it passes the per-sentence repairs (citations, units, figures as the
-passage writes them, a parallel list's item) and figure, place and pair checks
-that `ground` would apply to it, (3) the text shown so far holds a cited statement,
+read), (2) it passes the per-sentence repairs (citations, units, a parallel list's
+item) and figure, place and pair checks that `ground` would apply to it, (3) the text shown so far holds a cited statement,
 so a failing later sentence is dropped rather than turning the answer into a refusal,
 (4) the passages cited so far do not speak only of other years than the one asked
 about (`ground` refuses such an answer; later citations can only lift that), and (5) the
@@ -36,7 +35,6 @@ from rag.cite import (
     other_years,
     pair_values,
     prune_citations,
-    quote_figures,
     recite,
 )
 from rag.closeness import Closeness
@@ -103,9 +101,7 @@ class Release:
             self._decided += 1
             seg = prune_citations(recite(seg, self.context, self.closeness), self.context)
             if self.lang != "en":
-                seg = pair_values(
-                    quote_figures(add_units(seg, self.context), self.context), self.context, self.question
-                )
+                seg = pair_values(add_units(seg, self.context), self.context, self.question)
             # a sentence with an unsupported figure, place or pairing is dropped, as ground drops it
             if not Reply(seg, self.context, self.question).unsupported_by_sentence[0]:
                 self._held.append(seg)

@@ -73,10 +73,3 @@ def test_a_year_is_not_found_inside_a_larger_figure():
     g = ground("2000年起罚款标准是2万元。[1]", _ctx(fine), "zh-Hans", "罚款标准是多少？")
     assert g.refused and "2000" in g.reason
     assert not ground("罚款标准是2万元。[1]", _ctx(fine), "zh-Hans", "罚款标准是多少？").refused
-
-
-def test_written_numerals_are_read_with_their_ordinal():
-    from rag.numerals import written_numerals
-
-    runs = [(m.group(0), v) for m, v in written_numerals("第十八张专辑，一百八十日内，二〇二五年，万众")]
-    assert runs == [("第十八", 18.0), ("一百八十", 180.0), ("二〇二五", 2025.0)]  # a lone 万 is no number

@@ -119,15 +119,3 @@ def test_a_released_sentence_carries_the_unit_the_final_answer_gives_it():
     assert not refused and pieces and pieces[0][0] < len(reply)
     assert "".join(p for _, p in pieces).startswith("河阳县建成冷链物流园2个[1]。")
     assert final == "河阳县建成冷链物流园2个[1]。改造农村公路340公里[2]。" == ground(reply, _ctx(), "zh-Hans").answer
-
-
-def test_a_figure_rewritten_as_its_passage_writes_it_streams_as_checked():
-    # made-up county notice writing its quantities in Chinese numerals; the reply writes digits
-    text = "河阳县对新建冷链项目给予三年租金补贴，补贴期满后评估。"
-    chunk = Chunk("n:1", "notice.txt", text, "", 0, len(text), "河阳县通知")
-    ctx = [ContextPassage(1, Passage(chunk, 1, 1.0, meta=DocMeta(title="河阳县通知")), [text])]
-    reply = "补贴3年[1]。期满后评估[1]。"
-    release = Release(ctx, "zh-Hans", "租金补贴几年？")
-    shown = "".join(release.feed(reply[:end]) for end in range(2, len(reply) + 2, 2))
-    grounded, rest = release.finish(ground(reply, ctx, "zh-Hans", "租金补贴几年？"))
-    assert shown.startswith("补贴三年[1]。") and shown + rest == grounded.answer == "补贴三年[1]。期满后评估[1]。"
