@@ -3,9 +3,9 @@
 The whole-answer check (`cite.ground`) stays the reference: the shown text is
 always a prefix of what it returns for the finished reply. A sentence is released
 only when (1) it is complete (its end mark and the citations after it have been
-read), (2) it passes the per-sentence repairs (citations, units, a parallel list's
-item) and figure, place and pair checks that `ground` would apply to it, (3) the text shown so far holds a cited statement,
-so a failing later sentence is dropped rather than turning the answer into a refusal,
+read), (2) it passes the per-sentence repairs (citations, units, a parallel list's item) and figure, place and pair checks
+that `ground` would apply to it, (3) the text shown so far holds a cited statement, so a
+failing later sentence is dropped rather than turning the answer into a refusal,
 (4) the passages cited so far do not speak only of other years than the one asked
 about (`ground` refuses such an answer; later citations can only lift that), and (5) the
 reply can no longer read as the model's own refusal
