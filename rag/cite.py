@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
 
-from rag.closeness import Closeness
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import AMOUNT, amounts, digit_form, spoken_amounts, with_digits
@@ -115,16 +114,14 @@ def _citable_text(chunk: Chunk) -> str:
     return f"{chunk.title}{article}（{' '.join(canonical_references(article))}）\n{with_digits(chunk.text)}"
 
 
-def recite(text: str, context: list[ContextPassage], closeness: Closeness | None = None) -> str:
+def recite(text: str, context: list[ContextPassage]) -> str:
     """Point each sentence's citation at the passage that holds what it says.
 
     A small model often copies a figure from [1] but writes [2]; the place
     check would then refuse a right answer, and the user would be sent to the
     wrong source. A sentence is re-cited only when another passage clearly
-    holds more of its figures and words than the cited one. With `closeness`
-    (an English answer, whose words no Chinese passage shares), meaning stands
-    in for words: another passage takes the citation when it holds as many of
-    the sentence's figures and is the closest in meaning.
+    holds more of its figures and words than the cited one (an English sentence
+    shares only its figures and names with a Chinese passage).
     """
     # a passage is credited with what the figure check credits it with: its header (title, metadata) too
     texts = {c.n: to_simplified(header_for(c.passage, c.with_meta) + _citable_text(c.passage.chunk)) for c in context}
@@ -137,15 +134,14 @@ def recite(text: str, context: list[ContextPassage], closeness: Closeness | None
         if not cited or len(body.strip()) < 4:
             out.append(seg)
             continue
-        near = closeness(body, context) if closeness else {}
 
-        def support(n: int, body: str = body, near: dict[int, float] = near) -> tuple[int, float]:
-            return supported_figures(body, texts[n]), near[n] if near else _overlap(body, texts[n])
+        def support(n: int, body: str = body) -> tuple[int, int]:
+            return supported_figures(body, texts[n]), _overlap(body, texts[n])
 
         best = max(texts, key=support)
         have = max(support(n) for n in cited)
         got = support(best)
-        clearly = got[1] > have[1] if near else got[1] >= 1.5 * have[1] + 3
+        clearly = got[1] >= 1.5 * have[1] + 3
         if best not in cited and (got[0] > have[0] or (got[0] == have[0] and clearly)):
             first = True
 
@@ -508,18 +504,12 @@ def add_units(text: str, context: list[ContextPassage]) -> str:
     return "".join(out)
 
 
-def meaning_for(lang: Lang, closeness: Closeness | None, skip: frozenset[str] = frozenset()) -> Closeness | None:
-    """The closeness `recite` may use: English answers only (on Chinese ones word overlap did better, README)."""
-    return closeness if lang == "en" and "recite_by_meaning" not in skip else None
-
-
 def _rewrite(
     answer: str,
     context: list[ContextPassage],
     lang: Lang,
     question: Asked,
     skip: frozenset[str] = frozenset(),
-    closeness: Closeness | None = None,
 ) -> str:
     """Repairs that change form, never content: citation syntax, units in English, citations pointed right,
     a quoted list completed from its passage."""
@@ -528,7 +518,7 @@ def _rewrite(
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
     if "recite" not in skip:
-        text = recite(text, context, meaning_for(lang, closeness, skip))
+        text = recite(text, context)
     if not cited_numbers(text) and context:
         # Cite before checking places: an uncited answer must not borrow 2026 from a passage it did not use.
         text = cite_uncited(text, context, question.wording)
@@ -748,7 +738,6 @@ DROPPABLE = frozenset({"claim_figures", "claim_places", "claim_pairs"})
 
 RULES = (
     "recite",
-    "recite_by_meaning",
     "prune_citations",
     "add_units",
     "complete_list",
@@ -764,7 +753,6 @@ def ground(
     lang: Lang,
     question: Asked | str = "",
     skip: frozenset[str] = frozenset(),
-    closeness: Closeness | None = None,
 ) -> Grounding:
     """Rewrite the form of an answer, answer a misread parallel list from the passage's own pairing
     (pair_values), then run the named checks; the first failure turns it into the refusal, except that
@@ -773,8 +761,7 @@ def ground(
 
     The checks performed are recorded (with the reason of a failure), so an
     evaluation can tell which check refused an answer and how often each fires.
-    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies; `closeness` (the
-    embedder's, `rag.closeness`) lets an English answer be re-cited by meaning.
+    `skip` names rules (`RULES`) to leave out, for ablations replayed on stored replies.
     """
     raw = normalize_citations(answer).strip()
     if only_citations(raw) or is_model_refusal(raw):
@@ -782,7 +769,7 @@ def ground(
         return Grounding(REFUSAL[lang], True, "model_refusal", [Check("model_refusal", "fail", why)])
     checks = [Check("model_refusal", "pass")]
     q = asked(question)
-    text = _rewrite(answer, context, lang, q, skip, closeness)
+    text = _rewrite(answer, context, lang, q, skip)
     if not cited_numbers(text):  # even cite_uncited found no passage for it: nothing the reader could check
         why = "the answer cites no passage"
         return Grounding(REFUSAL[lang], True, why, [*checks, Check("citations", "fail", why)])

@@ -30,7 +30,6 @@ from rag.cite import (
     missing_terms,
     only_citations,
 )
-from rag.closeness import SentenceCloseness
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
@@ -102,7 +101,6 @@ class Pipeline:
     def __init__(self, settings: Settings | None = None, generator: Generator | None = None) -> None:
         self.settings = settings or Settings()
         self.embedder = load_embedder(self.settings.embedder)
-        self.closeness = SentenceCloseness(self.embedder)  # English answers are re-cited by meaning
         self._generator = generator
         s = self.settings
         self.reranker: Reranker = reranker_for(s.rerank, self.embedder, lambda: self.generator, s.rrf_k, s.llm)
@@ -268,7 +266,7 @@ class Pipeline:
             messages = answer_messages(question_read, context, lang)
             for attempt in range(2):
                 raw, chinese = "", False
-                release = Release(context, lang, question_read.wording, question_read.years, self.closeness)
+                release = Release(context, lang, question_read.wording, question_read.years)
                 with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
@@ -302,7 +300,7 @@ class Pipeline:
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
                 messages = answer_messages(question_read, [best], lang, retry)
-            grounded, rest = release.finish(ground(raw, context, lang, question_read, closeness=self.closeness))
+            grounded, rest = release.finish(ground(raw, context, lang, question_read))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of

@@ -30,14 +30,12 @@ from rag.cite import (
     drop_invalid_citations,
     fix_wan_kilowatt,
     fix_yi_as_billion,
-    meaning_for,
     normalize_citations,
     other_years,
     pair_values,
     prune_citations,
     recite,
 )
-from rag.closeness import Closeness
 from rag.script import Lang
 from rag.select import ContextPassage
 
@@ -63,10 +61,8 @@ class Release:
         lang: Lang,
         question: str = "",
         years: tuple[str, ...] = (),
-        closeness: Closeness | None = None,
     ) -> None:
         self.context = context
-        self.closeness = meaning_for(lang, closeness)  # as `ground` re-cites
         self.lang = lang
         self.question = question
         self.years = years  # asked about (`Asked.years`)
@@ -99,7 +95,7 @@ class Release:
         complete = self._sentences(raw)
         for seg in complete[self._decided :]:
             self._decided += 1
-            seg = prune_citations(recite(seg, self.context, self.closeness), self.context)
+            seg = prune_citations(recite(seg, self.context), self.context)
             if self.lang != "en":
                 seg = pair_values(add_units(seg, self.context), self.context, self.question)
             # a sentence with an unsupported figure, place or pairing is dropped, as ground drops it
