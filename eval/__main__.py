@@ -274,6 +274,27 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules(args: argparse.Namespace) -> int:
+    from eval import rules
+    from eval.common import SETTING_FLAGS
+    from rag.config import GENERATION_RULES, Settings
+    from rag.pipeline import Pipeline
+
+    run = Path(args.run)
+    datasets = args.dataset or RUN_DATASETS
+    folder = rules.run_folder(run, datasets[0])
+    meta = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("meta", {})
+    # the run's own settings (index, threads, …), so that a question no rule touched is asked exactly as it was
+    base = Settings(index_dir=Path(meta["index"]), **{k: v for k, v in meta.items() if k in SETTING_FLAGS})
+    pipe = Pipeline(base)
+    pipe.warmup()
+    chosen = args.rule or list(GENERATION_RULES)
+    tables = rules.ablate(pipe, base, run, Path(args.out), datasets, args.split, chosen, args.control)
+    print(rules.write(Path(args.out), tables, {"run": str(run), "split": args.split, "index": meta["index"]}))
+    print(f"wrote {Path(args.out) / 'rules.md'}, rules.json and plots")
+    return 0
+
+
 def cmd_scale(args: argparse.Namespace) -> int:
     from eval import scale
 
@@ -298,6 +319,7 @@ def cmd_scale(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from eval.common import add_setting_flags
+    from rag.config import GENERATION_RULES
 
     ap = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the policy-document QA pipeline")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -353,6 +375,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["tune", "test", "all"], default="test")
     p.add_argument("--index", help="index folder the run used (default: the one its summary names)")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser(
+        "rules", help="per-rule ablation of the generation rules: the questions each acted on, asked again without it"
+    )
+    p.add_argument("--run", required=True, help="the --out folder of a `python -m eval run` (its trace names them)")
+    p.add_argument("--out", required=True, help="folder for the results")
+    p.add_argument("--dataset", action="append", help=f"gold JSONL, repeatable (default: {' and '.join(RUN_DATASETS)})")
+    p.add_argument("--split", choices=["tune", "test", "all"], default="test")
+    p.add_argument(
+        "--rule", action="append", choices=GENERATION_RULES, help="a rule to switch off, repeatable (default: all)"
+    )
+    p.add_argument(
+        "--control", action="store_true", help="first ask those questions again with nothing off (should change none)"
+    )
+    p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("score", help="score an answers JSONL (CLI JSON shape) against a dataset")
     p.add_argument("--dataset", required=True)

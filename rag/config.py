@@ -5,11 +5,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = REPO / "var" / "index"
 DEFAULT_DOCS = REPO / "corpus"
+
+# The answer path's rules that act before or during generation. Their effect needs real runs, so each can be
+# switched off (Settings.off) for `python -m eval rules`, which reruns the questions a rule acted on without it.
+GENERATION_RULES = (
+    "substitution",  # a follow-up naming only another place is the earlier question about that place
+    "rewrite_check",  # a model rewrite that states something is replaced by the earlier question + follow-up
+    "coverage_terms",  # a place or year of the question in no passage: refused before generation
+    "list_hint",  # list questions: the prompt asks for every item
+    "goal_hint",  # goal questions: the prompt asks for the goal's figures
+    "reask_language",  # an English question answered in Chinese is asked again
+    "reask_bare",  # a reply of bare [1] [2] is asked again
+    "recheck",  # a model refusal is asked again on the one passage holding most of the question's words
+)
 
 
 class Settings(BaseModel):
@@ -62,8 +75,21 @@ class Settings(BaseModel):
     max_question_chars: int = 500
     history_tokens: int = 700  # prompt budget for earlier turns when a follow-up is rewritten
     verify_index: bool = True
+    off: tuple[str, ...] = ()  # GENERATION_RULES switched off: for ablation only, the product runs them all
 
     model_config = {"extra": "forbid"}
+
+    @field_validator("off")
+    @classmethod
+    def _known_rules(cls, off: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [r for r in off if r not in GENERATION_RULES]
+        if unknown:
+            raise ValueError(f"unknown rule(s) {unknown}; known: {', '.join(GENERATION_RULES)}")
+        return off
+
+    def runs(self, rule: str) -> bool:
+        """Whether a generation rule is on (every rule is, unless switched off for an ablation)."""
+        return rule not in self.off
 
     def chunk_settings(self):
         from rag.chunk import ChunkSettings
@@ -75,4 +101,4 @@ def settings_from(**overrides: object) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-__all__ = ["DEFAULT_DOCS", "DEFAULT_INDEX", "Field", "Settings", "settings_from"]
+__all__ = ["DEFAULT_DOCS", "DEFAULT_INDEX", "GENERATION_RULES", "Field", "Settings", "settings_from"]

@@ -38,7 +38,7 @@ from rag.question import analyse
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
-from rag.rewrite import needs_rewrite, rewrite, substitute, to_search_query
+from rag.rewrite import needs_rewrite, rewrite, substitute, to_search_query, with_earlier_question
 from rag.scope import describe
 from rag.script import detect_lang, to_script
 from rag.select import ContextPassage, best_covering, select_context
@@ -215,13 +215,21 @@ class Pipeline:
         """Answer events; `scope` limits retrieval to some documents (applied inside the store's search)."""
         t0 = time.perf_counter()
         served = self._served  # one index version, with its floors, for the whole answer
-        q, notice = check_question(question, self.settings.max_question_chars)
+        s = self.settings
+        q, notice = check_question(question, s.max_question_chars)
         lang = detect_lang(q)
         standalone = q
+        fired: list[str] = []  # the generation rules that acted on this question (trace; `eval rules`)
         if needs_rewrite(q, history):
-            standalone = substitute(q, history or [], served.retriever.known_places()) or rewrite(
-                q, history or [], self.generator, self.settings.history_tokens
+            standalone = (
+                substitute(q, history or [], served.retriever.known_places()) if s.runs("substitution") else None
             )
+            if standalone is not None:
+                fired.append("substitution")
+            else:
+                standalone = rewrite(q, history or [], self.generator, s.history_tokens, s.runs("rewrite_check"))
+                if standalone == with_earlier_question(q, history or []):
+                    fired.append("rewrite_check")
             standalone = standalone[: self.settings.max_question_chars]  # an earlier turn may be a whole page
             yield Event("rewrite", standalone)
         # an English question, or a follow-up to one, is searched in Chinese (eval scale searches the same way)
@@ -243,7 +251,9 @@ class Pipeline:
         else:
             missing = missing_terms(question_read, sources)
             if missing:
-                refusal_reason = f"not in the documents: {', '.join(missing)}"
+                fired.append("coverage_terms")
+                if s.runs("coverage_terms"):
+                    refusal_reason = f"not in the documents: {', '.join(missing)}"
 
         raw, retry, shown, rest = "", "", "", ""
         first_token_ms = 0.0
@@ -263,17 +273,22 @@ class Pipeline:
                 served.df,
                 max(len(served.index.chunks), 1),
             )
-            messages = answer_messages(question_read, context, lang)
+            fired += ["list_hint"] if question_read.wants_list else []
+            fired += ["goal_hint"] if question_read.wants_goal else []
+            messages = answer_messages(question_read, context, lang, off=s.off)
             for attempt in range(2):
                 raw, chinese = "", False
                 release = Release(context, lang, question_read.wording, question_read.years)
-                with closing(gen.stream(messages, self.settings.max_new_tokens)) as tokens:
+                with closing(gen.stream(messages, s.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
                         visible = re.sub(r"\[\d*\]?|\s", "", raw)
-                        if lang == "en" and not attempt and len(visible) >= 8 and len(_CJK.findall(visible[:8])) >= 6:
+                        english = lang == "en" and not attempt
+                        if english and not chinese and len(visible) >= 8 and len(_CJK.findall(visible[:8])) >= 6:
                             chinese = True  # an English question answered in Chinese: stop and ask again
-                            break
+                            fired.append("reask_language")
+                            if s.runs("reask_language"):
+                                break
                         if lang == "en" and not attempt and len(visible) < 8:
                             continue  # the language is not decided yet: nothing is shown
                         piece = release.feed(raw)
@@ -285,21 +300,27 @@ class Pipeline:
                 if attempt or release.shown:  # what was shown is never asked again
                     break
                 # Nothing has been shown yet, so one more try is invisible to the user.
-                if chinese:
+                if chinese and s.runs("reask_language"):
                     retry = LANG_RETRY_HINT
-                    messages = answer_messages(question_read, context, lang, retry)
+                    messages = answer_messages(question_read, context, lang, retry, s.off)
                     continue
                 # The small model sometimes answers with a bare "[2]", or overlooks an answer that one passage
                 # plainly holds.
                 if only_citations(raw):
+                    fired.append("reask_bare")
+                    if not s.runs("reask_bare"):
+                        break
                     retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
-                    messages = answer_messages(question_read, context, lang, retry)
+                    messages = answer_messages(question_read, context, lang, retry, s.off)
                     continue
                 share, best = best_covering(search_query, context, served.df, len(served.index.chunks))
-                if not (is_model_refusal(raw) and best and share >= self.settings.recheck_above):
+                if not (is_model_refusal(raw) and best and share >= s.recheck_above):
+                    break
+                fired.append("recheck")
+                if not s.runs("recheck"):
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
-                messages = answer_messages(question_read, [best], lang, retry)
+                messages = answer_messages(question_read, [best], lang, retry, s.off)
             grounded, rest = release.finish(ground(raw, context, lang, question_read))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
             checks += grounded.checks
@@ -348,6 +369,7 @@ class Pipeline:
             "retry": retry,
             "lang": lang,
             "checked_question": question_read.wording,
+            "fired": fired,
             "context": [{"n": c.n, "chunk_id": c.passage.chunk.id, "with_meta": c.with_meta} for c in context],
         }
         yield Event("answer", answer, {"refusal_reason": refusal_reason, **trace})

@@ -7,7 +7,7 @@ another ~1.5 s of prefill on the next answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from rag.question import asked
 from rag.script import Lang, to_simplified
@@ -53,20 +53,25 @@ GOAL_HINT = {
 
 
 def answer_messages(
-    question: Asked | str, context: list[ContextPassage], lang: Lang, retry: str = ""
+    question: Asked | str,
+    context: list[ContextPassage],
+    lang: Lang,
+    retry: str = "",
+    off: Collection[str] = (),
 ) -> list[dict[str, str]]:
     """The model reads one script: a 1.5B model misses a traditional-script fact asked in simplified.
 
     Chinese answers are generated in simplified and rendered in the asker's
     script afterwards (`to_script`); the passages shown keep their own script.
-    `retry` is a hint added to the question when it is asked again.
+    `retry` is a hint added to the question when it is asked again; `off` names
+    hints switched off for an ablation (list_hint, goal_hint).
     """
     q = asked(question)
     key = "en" if lang == "en" else "zh-Hans"
     hint = LANG_HINT[key]
-    if q.wants_list:  # a list question answered with one item is the commonest miss
+    if q.wants_list and "list_hint" not in off:  # a list question answered with one item is the commonest miss
         hint = LIST_HINT[key] + hint
-    if q.wants_goal:  # a goal question answered with the qualitative half of the goal
+    if q.wants_goal and "goal_hint" not in off:  # a goal question answered with the qualitative half of the goal
         hint = GOAL_HINT[key] + hint
     user = to_simplified(f"资料：\n{context_block(context)}\n\n问题：{q.prompt_text}{retry}\n") + hint
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

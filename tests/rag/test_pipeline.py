@@ -128,9 +128,9 @@ class FirstReplyFault:
 def faulty(pipeline):
     from rag.pipeline import Pipeline
 
-    def make(first: str) -> tuple[Pipeline, FirstReplyFault]:
+    def make(first: str, off: tuple[str, ...] = ()) -> tuple[Pipeline, FirstReplyFault]:
         gen = FirstReplyFault(pipeline.generator, first)
-        return Pipeline(pipeline.settings, generator=gen), gen
+        return Pipeline(pipeline.settings.model_copy(update={"off": off}), generator=gen), gen
 
     return make
 
@@ -179,6 +179,52 @@ def test_english_question_answered_in_chinese_is_asked_again_in_english(faulty):
     shown = "".join(e.data for e in events if e.kind == "token")
     assert "薄弱县域将被" not in shown  # the Chinese first reply never reached the user
     assert not a.refused and "10" in a.answer and re.search(r"[A-Za-z]{3,}", a.answer)
+
+
+def _answer_and_trace(pipe, question: str, history=None):
+    last = list(pipe.stream(question, history))[-1]
+    return last.data, last.extra
+
+
+@pytest.mark.parametrize(
+    ("first", "question", "rule"),
+    [
+        ("资料中未提及。", "临沂计划评审认定多少家市级创新平台？", "recheck"),
+        ("[1]", "寿光市2025年的GDP目标是多少？", "reask_bare"),
+        ("10个左右薄弱县域将被包保机制覆盖。[1]", "How many weak counties will be covered by the pairing mechanism?", "reask_language"),
+    ],
+)
+def test_a_reask_switched_off_for_an_ablation_asks_once_and_the_trace_names_it(faulty, first, question, rule):
+    """`eval rules` asks again, with the rule off, only the questions whose trace names it: both halves here."""
+    pipe, gen = faulty(first)
+    _, trace = _answer_and_trace(pipe, question)
+    assert rule in trace["fired"] and len(gen.prompts) == 2
+    pipe, gen = faulty(first, off=(rule,))
+    a, trace = _answer_and_trace(pipe, question)
+    assert rule in trace["fired"] and len(gen.prompts) == 1 and trace["raw"] == first
+    assert a.refused or rule == "reask_language"  # a Chinese reply to an English question may stand
+
+
+def test_coverage_switched_off_asks_the_model(faulty):
+    question = "青岛市到2025年县域地区生产总值要达到多少？"  # a city no document covers
+    pipe, gen = faulty("资料中未提及。")
+    a, trace = _answer_and_trace(pipe, question)
+    assert a.refused and a.checks[0]["result"] == "fail" and trace["fired"] == ["coverage_terms"] and not gen.prompts
+    pipe, gen = faulty("资料中未提及。", off=("coverage_terms",))
+    a, trace = _answer_and_trace(pipe, question)
+    assert a.checks[0]["result"] == "pass" and "coverage_terms" in trace["fired"] and len(gen.prompts) == 1
+
+
+def test_substitution_switched_off_leaves_the_follow_up_to_the_model(pipeline):
+    history = [("寿光市2025年的GDP目标是多少？", "寿光市2025年的GDP目标是1100亿元以上。[1]")]
+    on = list(pipeline.stream("那青州市呢？", history))
+    assert on[0].kind == "rewrite" and on[0].data == "青州市2025年的GDP目标是多少？"
+    assert "substitution" in on[-1].extra["fired"]
+    from rag.pipeline import Pipeline
+
+    pipe = Pipeline(pipeline.settings.model_copy(update={"off": ("substitution",)}), generator=pipeline.generator)
+    off = list(pipe.stream("那青州市呢？", history))
+    assert off[0].kind == "rewrite" and "substitution" not in off[-1].extra["fired"]
 
 
 def test_stream_shows_only_what_passed_its_checks(faulty):

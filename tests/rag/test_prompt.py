@@ -55,6 +55,18 @@ def test_goal_questions_ask_for_the_figures():
     assert "目标" not in answer_messages("文号是什么？", _ctx("潍政字〔2024〕12号"), "zh-Hans")[1]["content"]
 
 
+def test_a_hint_switched_off_for_an_ablation_leaves_the_other():
+    from rag.prompt import GOAL_HINT, LIST_HINT
+
+    q = "到2030年要实现哪些目标？"  # a list question about goals: both hints
+    both = answer_messages(q, _ctx("资料"), "zh-Hans")[1]["content"]
+    assert LIST_HINT["zh-Hans"] in both and GOAL_HINT["zh-Hans"] in both
+    no_list = answer_messages(q, _ctx("资料"), "zh-Hans", off=("list_hint",))[1]["content"]
+    assert LIST_HINT["zh-Hans"] not in no_list and GOAL_HINT["zh-Hans"] in no_list
+    no_goal = answer_messages(q, _ctx("资料"), "zh-Hans", off=("goal_hint",))[1]["content"]
+    assert LIST_HINT["zh-Hans"] in no_goal and GOAL_HINT["zh-Hans"] not in no_goal
+
+
 @pytest.mark.llm
 def test_history_is_fitted_to_its_token_budget_newest_first(pipeline):
     """Very long earlier turns are cut and old ones dropped, so a follow-up's rewrite prompt always fits."""
