@@ -281,16 +281,22 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from rag.pipeline import Pipeline
 
     run = Path(args.run)
-    datasets = args.dataset or RUN_DATASETS
-    folder = rules.run_folder(run, datasets[0])
-    meta = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("meta", {})
+    meta = json.loads((run / "summary.json").read_text(encoding="utf-8")).get("meta", {})
+    if "dataset" in meta:  # a run of one dataset keeps its answers in the run folder itself
+        if args.dataset and [Path(d).resolve() for d in args.dataset] != [Path(meta["dataset"]).resolve()]:
+            raise SystemExit(f"{run} answered {meta['dataset']} only")
+        datasets = [meta["dataset"]]
+    else:
+        datasets = args.dataset or RUN_DATASETS
+    split = args.split or meta.get("split") or "all"
     # the run's own settings (index, threads, …), so that a question no rule touched is asked exactly as it was
     base = Settings(index_dir=Path(meta["index"]), **{k: v for k, v in meta.items() if k in SETTING_FLAGS})
     pipe = Pipeline(base)
     pipe.warmup()
     chosen = args.rule or list(GENERATION_RULES)
-    tables = rules.ablate(pipe, base, run, Path(args.out), datasets, args.split, chosen, args.control)
-    print(rules.write(Path(args.out), tables, {"run": str(run), "split": args.split, "index": meta["index"]}))
+    tables = rules.ablate(pipe, base, run, Path(args.out), datasets, split, chosen, args.control)
+    info = {"run": str(run), "split": split, "index": meta["index"], "control": args.control}
+    print(rules.write(Path(args.out), tables, info))
     print(f"wrote {Path(args.out) / 'rules.md'}, rules.json and plots")
     return 0
 
@@ -382,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="the --out folder of a `python -m eval run` (its trace names them)")
     p.add_argument("--out", required=True, help="folder for the results")
     p.add_argument("--dataset", action="append", help=f"gold JSONL, repeatable (default: {' and '.join(RUN_DATASETS)})")
-    p.add_argument("--split", choices=["tune", "test", "all"], default="test")
+    p.add_argument("--split", choices=["tune", "test", "all"], help="only questions of this split (default: the run's)")
     p.add_argument(
         "--rule", action="append", choices=GENERATION_RULES, help="a rule to switch off, repeatable (default: all)"
     )

@@ -20,7 +20,7 @@ from eval.headline import dataset_name
 from eval.report import bar_plot, console_table, md_table
 from eval.runner import answer_all
 from eval.score import load_answers, score
-from rag.config import GENERATION_RULES, Settings
+from rag.config import Settings
 
 COLS = ["hit@5", "keyfact", "refusal_acc", "false_refusal", "cite_precision", "unsupported", "followup_keyfact"]
 
@@ -62,34 +62,49 @@ def ablate(
     `control` first asks every such question again with nothing switched off: its `changed` count tests the
     premise (0 when the model answers an unchanged prompt as it did in the run)."""
     tables: dict[str, dict[str, dict[str, Any]]] = {}
-    for dataset in datasets:
-        folder = run_folder(run, dataset)
-        stored = load_answers(folder / "answers.jsonl")
-        questions = [q for q in load_dataset(dataset) if (split == "all" or q.split == split) and q.id in stored]
-        table = {"all rules": _summary(questions, stored)}
-        fired = {rule: fired_on(folder, rule) for rule in rules}
-        variants = [("control", (), set().union(*fired.values()))] if control else []
-        variants += [(rule, (rule,), fired[rule]) for rule in rules]
-        for name, off, ids in variants:
-            asked = [q for q in questions if q.id in ids]
-            redone: dict[str, dict[str, Any]] = {}
-            if asked:
-                pipe.settings = base.model_copy(update={"off": off})
-                path = answer_all(asked, pipe.settings, out / name / dataset_name(dataset) / "answers.jsonl", pipe=pipe)
-                redone = load_answers(path)
-            changed = sum(redone[i].get("answer") != stored[i].get("answer") for i in redone)
-            label = "control (nothing off)" if name == "control" else f"without {name}"
-            table[label] = {**_summary(questions, {**stored, **redone}), "fired": len(asked), "changed": changed}
-        tables[dataset_name(dataset)] = table
-    pipe.settings = base
+    try:
+        for dataset in datasets:
+            tables[dataset_name(dataset)] = _ablate_one(pipe, base, run, out, dataset, split, rules, control)
+    finally:
+        pipe.settings = base
     return tables
+
+
+def _ablate_one(
+    pipe: Any, base: Settings, run: Path, out: Path, dataset: str, split: str, rules: list[str], control: bool
+) -> dict[str, dict[str, Any]]:
+    folder = run_folder(run, dataset)
+    stored = load_answers(folder / "answers.jsonl")
+    questions = [q for q in load_dataset(dataset) if (split == "all" or q.split == split) and q.id in stored]
+    if not questions:
+        raise SystemExit(f"{folder}: no stored answer to a {split}-split question of {dataset}")
+    model = pipe.model_info().model_dump()
+    for a in stored.values():  # the premise holds only for the model and embedder that answered the run
+        if a.get("model") not in (None, model):
+            raise SystemExit(f"{folder}: answered by {a['model']}, but this pipeline runs {model}")
+    table = {"all rules": _summary(questions, stored)}
+    fired = {rule: fired_on(folder, rule) for rule in rules}
+    variants = [("control", (), set().union(*fired.values()))] if control else []
+    variants += [(rule, (rule,), fired[rule]) for rule in rules]
+    for name, off, ids in variants:
+        asked = [q for q in questions if q.id in ids]
+        redone: dict[str, dict[str, Any]] = {}
+        if asked:
+            pipe.settings = base.model_copy(update={"off": off})
+            path = answer_all(asked, pipe.settings, out / name / dataset_name(dataset) / "answers.jsonl", pipe=pipe)
+            redone = load_answers(path)
+        changed = sum(redone[i].get("answer") != stored[i].get("answer") for i in redone)
+        label = "control (nothing off)" if name == "control" else f"without {name}"
+        table[label] = {**_summary(questions, {**stored, **redone}), "fired": len(asked), "changed": changed}
+    return table
 
 
 def write(out: Path, tables: dict[str, dict[str, dict[str, Any]]], meta: dict[str, Any]) -> str:
     """rules.json, rules.md and one plot per dataset in `out`; returns the console tables."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "rules.json").write_text(json.dumps({**tables, "meta": meta}, ensure_ascii=False, indent=1), "utf-8")
-    md, console = [], []
+    md = ["Run: " + ", ".join(f"`{k}={v}`" for k, v in meta.items()), ""]
+    console: list[str] = []
     cols = ["n", "fired", "changed", *COLS]
     for name, variants in tables.items():
         rows = [{"_name": v, **s} for v, s in variants.items()]
@@ -100,4 +115,4 @@ def write(out: Path, tables: dict[str, dict[str, dict[str, Any]]], meta: dict[st
     return "\n".join(console)
 
 
-__all__ = ["GENERATION_RULES", "ablate", "fired_on", "run_folder", "write"]
+__all__ = ["ablate", "fired_on", "run_folder", "write"]

@@ -38,7 +38,7 @@ from rag.question import analyse
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
-from rag.rewrite import needs_rewrite, rewrite, substitute, to_search_query, with_earlier_question
+from rag.rewrite import needs_rewrite, rewrite, substitute, to_search_query
 from rag.scope import describe
 from rag.script import detect_lang, to_script
 from rag.select import ContextPassage, best_covering, select_context
@@ -227,9 +227,10 @@ class Pipeline:
             if standalone is not None:
                 fired.append("substitution")
             else:
-                standalone = rewrite(q, history or [], self.generator, s.history_tokens, s.runs("rewrite_check"))
-                if standalone == with_earlier_question(q, history or []):
-                    fired.append("rewrite_check")
+                standalone, rejected = rewrite(
+                    q, history or [], self.generator, s.history_tokens, s.runs("rewrite_check")
+                )
+                fired += ["rewrite_check"] if rejected else []
             standalone = standalone[: self.settings.max_question_chars]  # an earlier turn may be a whole page
             yield Event("rewrite", standalone)
         # an English question, or a follow-up to one, is searched in Chinese (eval scale searches the same way)

@@ -77,17 +77,20 @@ def substitute(question: str, history: list[tuple[str, str]], places: Mapping[st
 
 def rewrite(
     question: str, history: list[tuple[str, str]], generator: Generator, budget: int = 700, check: bool = True
-) -> str:
-    """A standalone question; the history is fitted to `budget` tokens so the prompt always fits the context.
-    `check=False` takes any rewrite of plausible length (the rewrite check switched off, for ablation)."""
+) -> tuple[str, bool]:
+    """(a standalone question, whether the rewrite check rejected the model's rewrite); the history is fitted to
+    `budget` tokens so the prompt always fits the context. `check=False` takes any rewrite of plausible length
+    (the check switched off, for an ablation); a rewrite of implausible length is never used."""
     messages = rewrite_messages(question, history, generator.count_tokens, budget)
     out = "".join(generator.stream(messages, max_tokens=60)).strip()
     out = out.splitlines()[0].strip() if out else ""
     out = re.sub(r"^(改写后的问题|问题)[:：]\s*", "", out).strip(" \"'“”")
     out = re.sub(r"\s*[\[【［]\d+[\]】］]", "", out).strip()  # a citation the answer prompt's habit adds
-    if 2 <= len(out) <= 200 and (not check or is_standalone_question(out, question, history)):
-        return out
-    return with_earlier_question(question, history)
+    if not 2 <= len(out) <= 200:
+        return with_earlier_question(question, history), False
+    if check and not is_standalone_question(out, question, history):
+        return with_earlier_question(question, history), True
+    return out, False
 
 
 def with_earlier_question(question: str, history: list[tuple[str, str]]) -> str:

@@ -33,13 +33,16 @@ def test_only_the_questions_a_rule_acted_on_are_asked_again(index_dir, tmp_path,
     run, out = tmp_path / "run", tmp_path / "rules"
     assert main(["run", "--dataset", str(ds), "--out", str(run), "--index", str(index_dir)]) == 0
     args = ["rules", "--run", str(run), "--dataset", str(ds), "--out", str(out)]
-    assert main([*args, "--rule", "coverage_terms", "--rule", "recheck", "--control"]) == 0
+    assert main([*args, "--rule", "coverage_terms", "--rule", "goal_hint", "--control"]) == 0
     table = json.loads((out / "rules.json").read_text("utf-8"))["two"]
-    assert table["without coverage_terms"]["fired"] == 1 and table["without recheck"]["fired"] == 0
+    assert table["without coverage_terms"]["fired"] == 1 and table["without goal_hint"]["fired"] == 1
     asked = [json.loads(x) for x in (out / "coverage_terms" / "two" / "answers.jsonl").read_text("utf-8").splitlines()]
     assert [a["id"] for a in asked] == ["r-uncovered"]  # the other question is answered as stored
     assert asked[0]["checks"][0] == {"name": "coverage", "result": "pass", "detail": ""}
     assert table["all rules"]["n"] == table["without coverage_terms"]["n"] == 2
-    assert table["control (nothing off)"]["fired"] == 1 and table["control (nothing off)"]["changed"] == 0
+    # both questions asked again as they were, one of them by the model: the same answers
+    assert table["control (nothing off)"]["fired"] == 2 and table["control (nothing off)"]["changed"] == 0
+    with pytest.raises(SystemExit, match="no stored answer"):  # no tune question in the run: an error, not zeros
+        main([*args, "--split", "tune", "--rule", "recheck"])
     assert (out / "rules.md").is_file() and (out / "rules-two.png").is_file()
     assert "without coverage_terms" in capsys.readouterr().out
