@@ -134,8 +134,15 @@ def test_rewrite_falls_back_to_the_earlier_question_with_the_follow_up():
     from rag.rewrite import rewrite
 
     history = [("河阳县到2026年要建多少个冷链物流园？", "到2026年建成冷链物流园3个[1]。")]
-    out = rewrite("那仓储面积呢？", history, _AnsweringModel())
-    assert out == "河阳县到2026年要建多少个冷链物流园？那仓储面积呢？"
+    out, rejected = rewrite("那仓储面积呢？", history, _AnsweringModel())
+    assert out == "河阳县到2026年要建多少个冷链物流园？那仓储面积呢？" and rejected
+    # with the check switched off (an ablation) the model's answer is searched as if it were the question
+    assert rewrite("那仓储面积呢？", history, _AnsweringModel(), check=False) == (
+        "到2026年建成冷链物流园3个，仓储面积18万平方米。",
+        False,
+    )
+    # an empty reply falls back too, but that is no work of the check
+    assert rewrite("那仓储面积呢？", history, _AnsweringModel(""))[1] is False
 
 
 def test_rewrite_keeps_a_question_the_model_cited_out_of_habit():
@@ -143,6 +150,6 @@ def test_rewrite_keeps_a_question_the_model_cited_out_of_habit():
 
     history = [("What will Heyang build by 2026?", "3 cold-chain parks [1].")]
     model = _AnsweringModel("How much storage space will Heyang add by 2026? [1]")
-    assert rewrite("And storage space?", history, model) == "How much storage space will Heyang add by 2026?"
+    assert rewrite("And storage space?", history, model) == ("How much storage space will Heyang add by 2026?", False)
     model = _AnsweringModel("Heyang adds 180,000 m2 of storage.")
-    assert rewrite("And storage space?", history, model) == "What will Heyang build by 2026? And storage space?"
+    assert rewrite("And storage space?", history, model)[0] == "What will Heyang build by 2026? And storage space?"
