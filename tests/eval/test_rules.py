@@ -13,7 +13,7 @@ TWO = [
     {"id": "r-answerable", "question": "寿光市2025年的GDP目标是多少？", "lang": "zh-Hans", "type": "number",
      "answer": "1100亿元以上", "must_include": ["1100亿元"], "doc": ["002_78ad54bd58fc9a9e.txt"],
      "evidence": ["寿光市gdp完成1100亿元以上"], "split": "test"},
-    {"id": "r-uncovered", "question": "青岛市到2025年县域地区生产总值要达到多少？", "lang": "zh-Hans",
+    {"id": "r-uncovered", "question": "乌鲁木齐市到2025年县域地区生产总值要达到多少？", "lang": "zh-Hans",
      "type": "unanswerable", "answer": "", "must_include": [], "doc": [], "evidence": [], "split": "test"},
 ]  # fmt: skip
 

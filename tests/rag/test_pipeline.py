@@ -213,7 +213,7 @@ def test_a_reask_switched_off_for_an_ablation_asks_once_and_the_trace_names_it(f
 
 
 def test_coverage_switched_off_asks_the_model(faulty):
-    question = "青岛市到2025年县域地区生产总值要达到多少？"  # a city no document covers
+    question = "乌鲁木齐市到2025年县域地区生产总值要达到多少？"  # a city no document names
     pipe, gen = faulty("资料中未提及。")
     a, trace = _answer_and_trace(pipe, question)
     assert a.refused and a.checks[0]["result"] == "fail" and trace["fired"] == ["coverage_terms"] and not gen.prompts
