@@ -20,7 +20,6 @@ GENERATION_RULES = (
     "list_hint",  # list questions: the prompt asks for every item
     "goal_hint",  # goal questions: the prompt asks for the goal's figures
     "reask_language",  # an English question answered in Chinese is asked again
-    "reask_bare",  # a reply of bare [1] [2] is asked again
     "recheck",  # a model refusal is asked again on the one passage holding most of the question's words
 )
 

@@ -28,12 +28,11 @@ from rag.cite import (
     ground,
     is_model_refusal,
     missing_terms,
-    only_citations,
 )
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
-from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, RETRY_HINT, answer_messages
+from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, answer_messages
 from rag.question import analyse
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
@@ -305,15 +304,7 @@ class Pipeline:
                     retry = LANG_RETRY_HINT
                     messages = answer_messages(question_read, context, lang, retry, s.off)
                     continue
-                # The small model sometimes answers with a bare "[2]", or overlooks an answer that one passage
-                # plainly holds.
-                if only_citations(raw):
-                    fired.append("reask_bare")
-                    if not s.runs("reask_bare"):
-                        break
-                    retry = RETRY_HINT["en" if lang == "en" else "zh-Hans"]
-                    messages = answer_messages(question_read, context, lang, retry, s.off)
-                    continue
+                # The small model sometimes overlooks an answer that one passage plainly holds.
                 share, best = best_covering(search_query, context, served.df, len(served.index.chunks))
                 if not (is_model_refusal(raw) and best and share >= s.recheck_above):
                     break

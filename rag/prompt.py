@@ -26,10 +26,6 @@ LANG_HINT = {
     "en": "Answer in one complete English sentence and cite like [1]. Copy amounts with their Chinese units (亿元, 万千瓦, 亩 and the like) exactly as the sources write them; do not convert them.",
 }
 
-RETRY_HINT = {
-    "zh-Hans": "（请直接写出答案的内容，不要只写编号。）",
-    "en": " (Write out what the sources say, in English words; a bare [1] is not an answer.)",
-}
 LANG_RETRY_HINT = " (Answer in English: the asker does not read Chinese. Keep names and amounts as in the sources.)"
 RECHECK_HINT = "（资料中有与这个问题直接相关的句子，请找出它，照抄其中的答案并标注编号。）"
 
