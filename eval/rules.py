@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eval.dataset import Question, load_dataset
 from eval.headline import dataset_name
@@ -21,6 +21,9 @@ from eval.report import bar_plot, console_table, md_table
 from eval.runner import answer_all
 from eval.score import load_answers, score
 from rag.config import Settings
+
+if TYPE_CHECKING:
+    from rag.pipeline import Pipeline
 
 COLS = ["hit@5", "keyfact", "refusal_acc", "false_refusal", "cite_precision", "unsupported", "followup_keyfact"]
 
@@ -47,7 +50,7 @@ def _summary(questions: list[Question], answers: dict[str, dict[str, Any]]) -> d
 
 
 def ablate(
-    pipe: Any,
+    pipe: Pipeline,
     base: Settings,
     run: Path,
     out: Path,
@@ -71,7 +74,7 @@ def ablate(
 
 
 def _ablate_one(
-    pipe: Any, base: Settings, run: Path, out: Path, dataset: str, split: str, rules: list[str], control: bool
+    pipe: Pipeline, base: Settings, run: Path, out: Path, dataset: str, split: str, rules: list[str], control: bool
 ) -> dict[str, dict[str, Any]]:
     folder = run_folder(run, dataset)
     stored = load_answers(folder / "answers.jsonl")
