@@ -249,13 +249,14 @@ def cmd_floor(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from eval import replay
+    from eval.rules import run_folder
     from index import store
 
     run = Path(args.run)
     tables, release, indexes = {}, {}, {}
     for path in args.dataset or RUN_DATASETS:
         name = Path(path).stem
-        folder = run / name if (run / name / "trace.jsonl").exists() else run
+        folder = run_folder(run, path)
         meta = json.loads((folder / "summary.json").read_text(encoding="utf-8")).get("meta", {})
         index_dir = Path(args.index or meta["index"])
         if index_dir not in indexes:  # both datasets of a run usually share one index: read it once

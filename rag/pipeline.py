@@ -230,15 +230,15 @@ class Pipeline:
                     q, history or [], self.generator, s.history_tokens, s.runs("rewrite_check")
                 )
                 fired += ["rewrite_check"] if rejected else []
-            standalone = standalone[: self.settings.max_question_chars]  # an earlier turn may be a whole page
+            standalone = standalone[: s.max_question_chars]  # an earlier turn may be a whole page
             yield Event("rewrite", standalone)
         # an English question, or a follow-up to one, is searched in Chinese (eval scale searches the same way)
         search_query = to_search_query(standalone, served.retriever.place_counts, lambda: self.generator)
         if search_query != standalone:
             yield Event("translation", search_query)
         question_read = analyse(standalone, search_query)  # read once, for every stage below
-        short = served.retriever.search(question_read, self._short_list(self.settings.top_k), scope=scope)
-        passages = self.reranker.rerank(search_query, short)[: self.settings.top_k]
+        short = served.retriever.search(question_read, self._short_list(s.top_k), scope=scope)
+        passages = self.reranker.rerank(search_query, short)[: s.top_k]
         t_retrieve = time.perf_counter()
         yield Event("passages", passages)
 
@@ -269,7 +269,7 @@ class Pipeline:
                 question_read,
                 passages,
                 gen.count_tokens,
-                self.settings.context_tokens,
+                s.context_tokens,
                 served.df,
                 max(len(served.index.chunks), 1),
             )
