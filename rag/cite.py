@@ -517,7 +517,7 @@ def _rewrite(
     from its passage), and a reply that reproduces several passages cut to the one asked about (`rag.echo`)."""
     text = drop_invalid_citations(normalize_citations(answer).strip(), {c.n for c in context})
     if "keep_asked_passage" not in skip:
-        text = keep_asked_passage(answer, text, context, question.search, question.terms)
+        text = keep_asked_passage(answer, text, context, question)
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
