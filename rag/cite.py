@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
 
-from rag.echo import keep_asked_passage, trail_lead_citations
 from rag.law import article_number, canonical_references
 from rag.lists import missing_items
 from rag.numerals import AMOUNT, amounts, digit_form, spoken_amounts, with_digits
@@ -41,13 +40,12 @@ _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def normalize_citations(text: str) -> str:
-    """[1,2] / 【1】 / [1、2] → [1][2]; a number opening a line cites that line's sentences
-    (`echo.trail_lead_citations`)."""
+    """[1,2] / 【1】 / [1、2] → [1][2]."""
 
     def repl(m: re.Match[str]) -> str:
         return "".join(f"[{n}]" for n in re.split(r"\s*[,，、]\s*", m.group(1)))
 
-    return trail_lead_citations(_CITE.sub(repl, text))
+    return _CITE.sub(repl, text)
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -513,11 +511,9 @@ def _rewrite(
     question: Asked,
     skip: frozenset[str] = frozenset(),
 ) -> str:
-    """Repairs of form (citation syntax, units in English, citations pointed right, a quoted list completed
-    from its passage), and a reply that reproduces several passages cut to the one asked about (`rag.echo`)."""
+    """Repairs that change form, never content: citation syntax, units in English, citations pointed right,
+    a quoted list completed from its passage."""
     text = drop_invalid_citations(normalize_citations(answer).strip(), {c.n for c in context})
-    if "keep_asked_passage" not in skip:
-        text = keep_asked_passage(answer, text, context, question)
     sources = "\n".join(c.passage.chunk.text for c in context)
     if lang == "en":
         text = fix_wan_kilowatt(fix_yi_as_billion(text, sources), sources)
@@ -741,7 +737,6 @@ DROPPABLE = frozenset({"claim_figures", "claim_places", "claim_pairs"})
 
 
 RULES = (
-    "keep_asked_passage",
     "recite",
     "prune_citations",
     "add_units",

@@ -9,9 +9,7 @@ failing later sentence is dropped rather than turning the answer into a refusal,
 (4) the passages cited so far do not speak only of other years than the one asked
 about (`ground` refuses such an answer; later citations can only lift that), and (5) the
 reply can no longer read as the model's own refusal
-(`cite.is_model_refusal` only looks at a short reply's first 80 characters), and (6) the reply does
-not open like a prompt passage ("[1]…"): such a reply may be cut to one passage's lines at the end
-(`echo.keep_asked_passage`), so nothing of it is shown before.
+(`cite.is_model_refusal` only looks at a short reply's first 80 characters).
 Anything not yet released waits for the end of the reply, where `ground` decides.
 If the finished answer were ever not to extend what was shown (a bug, not a
 design case), the shown part stands alone: it passed every check on its own.
@@ -38,7 +36,6 @@ from rag.cite import (
     prune_citations,
     recite,
 )
-from rag.echo import opens_with_citation
 from rag.script import Lang
 from rag.select import ContextPassage
 
@@ -108,7 +105,7 @@ class Release:
             return ""
         if self._cites_other_years(self.shown + "".join(self._held)):
             return ""
-        if not cannot_become_refusal(raw) or opens_with_citation(raw):
+        if not cannot_become_refusal(raw):
             return ""
         piece = self._show("".join(self._held))
         self._held = []
