@@ -34,13 +34,13 @@ def run_folder(run: Path, dataset: str) -> Path:
     return sub if (sub / "answers.jsonl").exists() else run
 
 
-def fired_on(folder: Path, rule: str) -> set[str]:
-    """Ids of the questions on which `rule` acted in a stored run (trace.jsonl's `fired`)."""
+def fired_on(folder: Path, rules: list[str]) -> dict[str, set[str]]:
+    """{rule: ids of the questions on which it acted} in a stored run (trace.jsonl's `fired`), read once."""
     lines = (folder / "trace.jsonl").read_text(encoding="utf-8").splitlines()
     traces = [json.loads(line) for line in lines if line.strip()]
     if traces and not any("fired" in t for t in traces):
         raise SystemExit(f"{folder}: the run's trace records no rules (made before `fired` was traced); run it again")
-    return {t["id"] for t in traces if rule in t.get("fired", ())}
+    return {rule: {t["id"] for t in traces if rule in t.get("fired", ())} for rule in rules}
 
 
 def _summary(questions: list[Question], answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def _ablate_one(
         if a.get("model") not in (None, model):
             raise SystemExit(f"{folder}: answered by {a['model']}, but this pipeline runs {model}")
     table = {"all rules": _summary(questions, stored)}
-    fired = {rule: fired_on(folder, rule) for rule in rules}
+    fired = fired_on(folder, rules)
     variants = [("control", (), set().union(*fired.values()))] if control else []
     variants += [(rule, (rule,), fired[rule]) for rule in rules]
     for name, off, ids in variants:

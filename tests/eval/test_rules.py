@@ -21,9 +21,9 @@ TWO = [
 def test_a_trace_without_rules_is_refused_not_read_as_no_rule_firing(tmp_path):
     (tmp_path / "trace.jsonl").write_text('{"id": "a", "raw": "x"}\n', encoding="utf-8")
     with pytest.raises(SystemExit, match="records no rules"):
-        fired_on(tmp_path, "recheck")
+        fired_on(tmp_path, ["recheck"])
     (tmp_path / "trace.jsonl").write_text('{"id": "a", "fired": ["recheck"]}\n{"id": "b", "fired": []}\n', "utf-8")
-    assert fired_on(tmp_path, "recheck") == {"a"} and fired_on(tmp_path, "list_hint") == set()
+    assert fired_on(tmp_path, ["recheck", "list_hint"]) == {"recheck": {"a"}, "list_hint": set()}
 
 
 @pytest.mark.llm
