@@ -35,7 +35,8 @@ def _context(trace: dict[str, Any], index: store.HybridIndex, by_id: dict[str, i
     for c in trace.get("context", []):
         chunk = index.chunks[by_id[c["chunk_id"]]]
         doc = index.docs.get(chunk.doc_id)
-        passage = Passage(chunk, c["n"], 0.0, meta=doc.meta if doc else None)
+        meta = doc.meta if doc else None
+        passage = Passage(chunk, c["n"], c.get("fused", 0.0), c.get("dense", 0.0), c.get("bm25", 0.0), meta=meta)
         out.append(ContextPassage(c["n"], passage, [chunk.text], c.get("with_meta", False)))
     return out
 

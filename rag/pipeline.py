@@ -362,7 +362,18 @@ class Pipeline:
             "lang": lang,
             "checked_question": question_read.wording,
             "fired": fired,
-            "context": [{"n": c.n, "chunk_id": c.passage.chunk.id, "with_meta": c.with_meta} for c in context],
+            # each passage's retrieval scores too, so that a rule reading them can be replayed on stored replies
+            "context": [
+                {
+                    "n": c.n,
+                    "chunk_id": c.passage.chunk.id,
+                    "with_meta": c.with_meta,
+                    "fused": round(c.passage.score, 6),
+                    "dense": round(c.passage.dense_score, 6),
+                    "bm25": round(c.passage.bm25_score, 4),
+                }
+                for c in context
+            ],
         }
         yield Event("answer", answer, {"refusal_reason": refusal_reason, **trace})
 

@@ -58,3 +58,13 @@ def test_replay_switches_off_one_rule_at_a_time(tmp_path, embedder, capsys):
     release = json.loads((tmp_path / "out" / "release.json").read_text(encoding="utf-8"))["set · test"]
     assert (release["replies"], release["mismatches"], release["released_early"]) == (2, 0, 1)
     assert release["median_share_read_before_first_release"] < 1
+    # The passages are rebuilt with the retrieval scores stored beside them (0 in traces written before that).
+    from eval.replay import _context
+
+    index = store.load(index_dir)
+    by_id = {c.id: i for i, c in enumerate(index.chunks)}
+    stored = {"n": 1, "chunk_id": article.id, "with_meta": False, "fused": 0.5, "dense": 0.91, "bm25": 3.2}
+    (scored,) = _context({"context": [stored]}, index, by_id)
+    assert (scored.passage.score, scored.passage.dense_score, scored.passage.bm25_score) == (0.5, 0.91, 3.2)
+    (old,) = _context({"context": context}, index, by_id)
+    assert (old.passage.score, old.passage.dense_score) == (0.0, 0.0) and old.passage.chunk.id == article.id

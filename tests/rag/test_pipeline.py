@@ -298,3 +298,15 @@ def test_checked_sentences_are_shown_while_the_model_writes(pipeline):
     assert not a.refused and len(sentences) >= 3  # a list answer: several sentences
     assert early[0], "the first sentence waited for the whole answer"
     assert a.timings_ms.first_token < a.timings_ms.total
+
+
+def test_the_trace_keeps_the_retrieval_scores_of_each_passage_shown(pipeline):
+    """Stored with every reply, so that a rule reading retrieval scores can be replayed without the model."""
+    events = list(pipeline.stream("衢州市规上工业总产值的目标是多少？"))
+    passages = {p.chunk.id: p for p in events[0].data}
+    context = events[-1].extra["context"]
+    assert context
+    for c in context:
+        p = passages[c["chunk_id"]]
+        assert c["fused"] == round(p.score, 6) and c["dense"] == round(p.dense_score, 6) and c["dense"] > 0
+        assert c["bm25"] == round(p.bm25_score, 4)
