@@ -23,7 +23,6 @@ from index import store
 from rag.cite import REFUSAL, RULES, ground
 from rag.pipeline import build_citations
 from rag.question import asked
-from rag.render import checked_rendering
 from rag.script import to_script
 from rag.select import ContextPassage
 from rag.types import Passage
@@ -52,10 +51,7 @@ def regrounded(
     if "raw" not in trace or not context:  # refused before generation (or an error): no reply to check
         return record
     lang = trace["lang"]
-    answered_in = trace.get("answer_lang", lang)  # zh-Hans for an English question answered in Chinese
-    g = ground(trace["raw"], context, answered_in, trace["checked_question"], skip=skip)
-    if answered_in != lang and not g.refused:  # the stored English rendering, checked as the pipeline checks it
-        g = checked_rendering(g, trace.get("rendered", ""), context, trace["checked_question"])
+    g = ground(trace["raw"], context, lang, trace["checked_question"], skip=skip)
     text = g.answer if g.refused else to_script(g.answer, lang)
     citations = [] if g.refused else [c.model_dump() for c in build_citations(text, context)]
     return {
@@ -110,8 +106,8 @@ def release_consistency(run: StoredRun) -> dict[str, Any]:
     shares: list[float] = []
     for qid, context in run.contexts.items():
         t = run.traces[qid]
-        if "raw" not in t or not context or t.get("answer_lang", t["lang"]) != t["lang"]:
-            continue  # a reply answered in Chinese for an English question is never shown while written
+        if "raw" not in t or not context:
+            continue
         raw = t["raw"]
         years = asked(t["checked_question"]).years
         release = Release(context, t["lang"], t["checked_question"], years)

@@ -20,7 +20,6 @@ GENERATION_RULES = (
     "list_hint",  # list questions: the prompt asks for every item
     "goal_hint",  # goal questions: the prompt asks for the goal's figures
     "reask_language",  # an English question answered in Chinese is asked again
-    "answer_in_chinese",  # an English question is answered in Chinese, checked, then rendered in English
     "recheck",  # a model refusal is asked again on the one passage holding most of the question's words
 )
 

@@ -35,7 +35,6 @@ from rag.generate import Generator, generator_for
 from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, answer_messages
 from rag.question import analyse
 from rag.release import Release
-from rag.render import checked_rendering, render
 from rag.rerank import Reranker, reranker_for
 from rag.retrieve import Retriever
 from rag.rewrite import needs_rewrite, rewrite, substitute, to_search_query
@@ -256,8 +255,7 @@ class Pipeline:
                 if s.runs("coverage_terms"):
                     refusal_reason = f"not in the documents: {', '.join(missing)}"
 
-        raw, retry, shown, rest, rendered = "", "", "", "", ""
-        answer_lang = lang
+        raw, retry, shown, rest = "", "", "", ""
         first_token_ms = 0.0
         context = []
         text, refused = REFUSAL[lang], True
@@ -277,22 +275,13 @@ class Pipeline:
             )
             fired += ["list_hint"] if question_read.wants_list else []
             fired += ["goal_hint"] if question_read.wants_goal else []
-            # An English question searched in Chinese is answered in Chinese first: the small model reads
-            # Chinese passages best in Chinese, and every check holds the Chinese answer to its passages.
-            via_chinese = lang == "en" and question_read.search != question_read.text
-            via_chinese = via_chinese and bool(_CJK.search(question_read.search))
-            fired += ["answer_in_chinese"] if via_chinese else []
-            via_chinese = via_chinese and s.runs("answer_in_chinese")
-            answer_lang = "zh-Hans" if via_chinese else lang
-            messages = answer_messages(question_read, context, answer_lang, off=s.off)
+            messages = answer_messages(question_read, context, lang, off=s.off)
             for attempt in range(2):
                 raw, chinese = "", False
-                release = Release(context, answer_lang, question_read.wording, question_read.years)
+                release = Release(context, lang, question_read.wording, question_read.years)
                 with closing(gen.stream(messages, s.max_new_tokens)) as tokens:
                     for tok in tokens:
                         raw += tok
-                        if via_chinese:
-                            continue  # shown only once checked and rendered in English
                         visible = re.sub(r"\[\d*\]?|\s", "", raw)
                         english = lang == "en" and not attempt
                         if english and not chinese and len(visible) >= 8 and len(_CJK.findall(visible[:8])) >= 6:
@@ -323,14 +312,9 @@ class Pipeline:
                 if not s.runs("recheck"):
                     break
                 retry = RECHECK_HINT  # and only that passage, so the others cannot distract
-                messages = answer_messages(question_read, [best], answer_lang, retry, s.off)
-            grounded = ground(raw, context, answer_lang, question_read)
-            if via_chinese and not grounded.refused:
-                rendered = render(gen, grounded.answer, s.max_new_tokens)
-                grounded = checked_rendering(grounded, rendered, context, question_read)
-            grounded, rest = release.finish(grounded)
+                messages = answer_messages(question_read, [best], lang, retry, s.off)
+            grounded, rest = release.finish(ground(raw, context, lang, question_read))
             text, refused, refusal_reason = grounded.answer, grounded.refused, grounded.reason
-            text = REFUSAL[lang] if refused else text  # a Chinese answer's refusal, in the asker's language
             checks += grounded.checks
         # Only checked text is shown: sentences released during generation (rag.release), then the rest of
         # the checked answer, so a streaming client never receives words that a refusal later replaces.
@@ -376,8 +360,6 @@ class Pipeline:
             "raw": raw,
             "retry": retry,
             "lang": lang,
-            "answer_lang": answer_lang,  # the language the model answered in (zh-Hans: answer_in_chinese)
-            "rendered": rendered,  # the English rendering of a Chinese answer (answer_in_chinese), as written
             "checked_question": question_read.wording,
             "fired": fired,
             # each passage's retrieval scores too, so that a rule reading them can be replayed on stored replies

@@ -141,22 +141,3 @@ def translate_messages(question: str) -> list[dict[str, str]]:
         f"英文问题：{question}\n中文问题："
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
-
-
-RENDER_SYSTEM = (
-    "这次不回答问题，只做翻译：把中文回答译成完整的英文句子。保留[1]这样的资料编号，放在句末。"
-    "数字连同中文单位照抄，不换算（12.5亿元、3万人、60%）；地名用拼音；机构和文件名称译成英文，"
-    "并在后面的括号里照抄中文原文。不添加中文回答没有的内容，只输出英文译文。"
-)
-
-
-def render_messages(answer: str) -> list[dict[str, str]]:
-    """The prompt that renders a checked Chinese answer in English (`Settings` rule answer_in_chinese)."""
-    user = (
-        f"任务：{RENDER_SYSTEM}\n"
-        "例：到2030年，全市新建公园50个，由市住建局负责，总投资12.5亿元[2]。 → By 2030, the city will build "
-        "50 new parks with a total investment of 12.5亿元, led by the municipal housing and construction bureau "
-        "(市住建局) [2].\n"
-        f"中文回答：{answer}\n英文译文："
-    )
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -48,14 +48,9 @@ def test_traditional_question_gets_traditional_answer(pipeline):
 
 
 def test_english_question_gets_english_answer(pipeline):
-    events = list(pipeline.stream("What is the GDP target of Shouguang for 2025?"))
-    a, trace = events[-1].data, events[-1].extra
+    a = pipeline.ask("What is the GDP target of Shouguang for 2025?")
     assert not a.refused and re.search(r"1100|110 billion", a.answer), a.answer
     assert len(re.findall(r"[A-Za-z]", a.answer)) > len(re.findall(r"[\u4e00-\u9fff]", a.answer))
-    # answered in Chinese, checked, then rendered in English: no Chinese reply was ever streamed
-    assert "answer_in_chinese" in trace["fired"] and trace["answer_lang"] == "zh-Hans" and "1100" in trace["raw"]
-    assert "".join(e.data for e in events if e.kind == "token") == a.answer
-    assert [c["result"] for c in a.checks if c["name"] == "in_english"] == ["pass"]
 
 
 @pytest.mark.parametrize(
@@ -169,7 +164,7 @@ def test_a_reply_of_bare_citations_is_refused_and_never_shown(faulty, question):
 def test_english_question_answered_in_chinese_is_asked_again_in_english(faulty):
     from rag.prompt import LANG_RETRY_HINT
 
-    pipe, gen = faulty("10个左右薄弱县域将被包保机制覆盖。[1]", off=("answer_in_chinese",))
+    pipe, gen = faulty("10个左右薄弱县域将被包保机制覆盖。[1]")
     events = list(pipe.stream("How many weak counties will be covered by the provincial leaders' pairing mechanism?"))
     a = events[-1].data
     assert len(gen.prompts) == 2 and LANG_RETRY_HINT in gen.prompts[1]
@@ -196,11 +191,10 @@ def _answer_and_trace(pipe, question: str, history=None):
 )
 def test_a_reask_switched_off_for_an_ablation_asks_once_and_the_trace_names_it(faulty, first, question, rule):
     """`eval rules` asks again, with the rule off, only the questions whose trace names it: both halves here."""
-    base = ("answer_in_chinese",) if rule == "reask_language" else ()  # the re-ask serves English answers
-    pipe, gen = faulty(first, off=base)
+    pipe, gen = faulty(first)
     _, trace = _answer_and_trace(pipe, question)
     assert rule in trace["fired"] and len(gen.prompts) == 2
-    pipe, gen = faulty(first, off=(*base, rule))
+    pipe, gen = faulty(first, off=(rule,))
     a, trace = _answer_and_trace(pipe, question)
     assert rule in trace["fired"] and len(gen.prompts) == 1 and trace["raw"] == first
     if rule == "reask_language":  # the Chinese reply goes on and is checked like any reply
@@ -304,32 +298,6 @@ def test_checked_sentences_are_shown_while_the_model_writes(pipeline):
     assert not a.refused and len(sentences) >= 3  # a list answer: several sentences
     assert early[0], "the first sentence waited for the whole answer"
     assert a.timings_ms.first_token < a.timings_ms.total
-
-
-class WrongRendering(Recording):
-    """The real generator, except that the English rendering of a checked Chinese answer converts its amount
-    wrongly ("110 billion" for 1100亿元 is right; the model has written "1100 billion"): a fault the model
-    makes on some amounts and cannot be produced on demand."""
-
-    def stream(self, messages, max_tokens):
-        self.prompts.append(messages[-1]["content"])
-        if "中文回答：" in messages[-1]["content"]:
-            yield "Shouguang's GDP target for 2025 is over 1100 billion yuan [1]."
-            return
-        yield from self.real.stream(messages, max_tokens)
-
-
-def test_a_rendering_that_fails_its_check_shows_the_checked_chinese_answer(pipeline):
-    from rag.pipeline import Pipeline
-    from rag.render import IN_CHINESE
-
-    gen = WrongRendering(pipeline.generator)
-    events = list(Pipeline(pipeline.settings, generator=gen).stream("What is the GDP target of Shouguang for 2025?"))
-    a = events[-1].data
-    assert not a.refused and a.answer.startswith(IN_CHINESE) and "1100亿元" in a.answer and "billion" not in a.answer
-    assert "".join(e.data for e in events if e.kind == "token") == a.answer  # the wrong rendering never shown
-    assert [c["result"] for c in a.checks if c["name"] == "in_english"] == ["fail"]
-    _check_citations(a)
 
 
 def test_the_trace_keeps_the_retrieval_scores_of_each_passage_shown(pipeline):
