@@ -32,7 +32,7 @@ from rag.cite import (
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.generate import Generator, generator_for
-from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, answer_messages
+from rag.prompt import LANG_RETRY_HINT, RECHECK_HINT, answer_messages, hints_for
 from rag.question import analyse
 from rag.release import Release
 from rag.rerank import Reranker, reranker_for
@@ -273,8 +273,7 @@ class Pipeline:
                 served.df,
                 max(len(served.index.chunks), 1),
             )
-            fired += ["list_hint"] if question_read.wants_list else []
-            fired += ["goal_hint"] if question_read.wants_goal else []
+            fired += hints_for(question_read)
             messages = answer_messages(question_read, context, lang, off=s.off)
             for attempt in range(2):
                 raw, chinese = "", False

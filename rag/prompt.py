@@ -48,6 +48,13 @@ GOAL_HINT = {
 }
 
 
+def hints_for(question: Asked | str) -> list[str]:
+    """The prompt hints (generation rules) a question gets: list_hint for a list question, goal_hint for a
+    question about a target. Decided here once; the pipeline records the same names as rules that acted."""
+    q = asked(question)
+    return [name for name, wanted in (("list_hint", q.wants_list), ("goal_hint", q.wants_goal)) if wanted]
+
+
 def answer_messages(
     question: Asked | str,
     context: list[ContextPassage],
@@ -65,9 +72,10 @@ def answer_messages(
     q = asked(question)
     key = "en" if lang == "en" else "zh-Hans"
     hint = LANG_HINT[key]
-    if q.wants_list and "list_hint" not in off:  # a list question answered with one item is the commonest miss
+    hints = [h for h in hints_for(q) if h not in off]
+    if "list_hint" in hints:  # a list question answered with one item is the commonest miss
         hint = LIST_HINT[key] + hint
-    if q.wants_goal and "goal_hint" not in off:  # a goal question answered with the qualitative half of the goal
+    if "goal_hint" in hints:  # a goal question answered with the qualitative half of the goal
         hint = GOAL_HINT[key] + hint
     user = to_simplified(f"资料：\n{context_block(context)}\n\n问题：{q.prompt_text}{retry}\n") + hint
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

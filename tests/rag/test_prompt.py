@@ -67,6 +67,25 @@ def test_a_hint_switched_off_for_an_ablation_leaves_the_other():
     assert LIST_HINT["zh-Hans"] in no_goal and GOAL_HINT["zh-Hans"] not in no_goal
 
 
+def test_the_hints_a_question_gets_are_named_once_for_prompt_and_trace():
+    """The pipeline records `hints_for` as the rules that acted; the prompt holds exactly those hints."""
+    from rag.prompt import GOAL_HINT, LIST_HINT, hints_for
+
+    made_up = {  # questions about no bundled document
+        "到2030年要实现哪些目标？": ["list_hint", "goal_hint"],
+        "本条例规定了哪些禁止行为？": ["list_hint"],
+        "某市2030年的森林覆盖率目标是多少？": ["goal_hint"],
+        "本条例自何时起施行？": [],
+    }
+    for question, hints in made_up.items():
+        assert hints_for(question) == hints, question
+        prompt = answer_messages(question, _ctx("资料"), "zh-Hans")[1]["content"]
+        assert (LIST_HINT["zh-Hans"] in prompt, GOAL_HINT["zh-Hans"] in prompt) == (
+            "list_hint" in hints,
+            "goal_hint" in hints,
+        )
+
+
 @pytest.mark.llm
 def test_history_is_fitted_to_its_token_budget_newest_first(pipeline):
     """Very long earlier turns are cut and old ones dropped, so a follow-up's rewrite prompt always fits."""
