@@ -169,3 +169,53 @@ def test_an_english_search_is_not_fused_with_itself(tmp_path, embedder):
     assert [p.chunk.id for p in r.search(analyse(english, searched), top_k=5)] == [
         p.chunk.id for p in r.search(analyse(searched), top_k=5)
     ]
+
+
+def _signals(dense: list[float], bm25: list[float]):
+    """Signals over made-up chunks 0..n-1 with the given scores (the store's candidate lists from them)."""
+    import numpy as np
+
+    from index.stores import Signals
+
+    d, b = np.array(dense, dtype=np.float32), np.array(bm25, dtype=np.float32)
+    b_ids = np.argsort(-b)
+    return Signals(np.argsort(-d), b_ids[b[b_ids] > 0], None, d, b)
+
+
+def _fuser(**settings) -> Retriever:
+    r = Retriever.__new__(Retriever)  # the fusion reads only the settings
+    r.settings = Settings(**settings)
+    return r
+
+
+def test_convex_fusion_reads_margins_where_reciprocal_rank_reads_only_order():
+    """BM25 nearly flat (a law repeating the question's words in every article) and one clear dense winner:
+    scores fused, the dense winner leads; ranks fused (BM25 weighted 2), BM25's first place does."""
+    sig = _signals(dense=[0.93, 0.90, 0.89, 0.88, 0.80, 0.78], bm25=[4.53, 4.94, 4.90, 4.89, 1.0, 0.5])
+    convex = _fuser()._convex(sig, (), "hybrid", True)
+    reciprocal = _fuser(fusion="rrf")._reciprocal(sig, (), "hybrid", True)
+    assert convex[0][0] == 0 and reciprocal[0][0] == 1
+    assert all(0.0 <= s <= 1.0 for _, s in convex)
+
+
+def test_convex_fusion_keeps_a_clear_bm25_winner_first():
+    """The other way round (false-positive test): a BM25 winner by a wide margin over a flat dense list leads."""
+    sig = _signals(dense=[0.90, 0.89, 0.895, 0.888], bm25=[2.0, 2.1, 9.5, 1.9])
+    assert _fuser()._convex(sig, (), "hybrid", True)[0][0] == 2
+
+
+def test_convex_fusion_scores_every_candidate_by_both_signals_and_single_modes_keep_their_order():
+    sig = _signals(dense=[0.2, 0.9, 0.5, 0.1], bm25=[3.0, 0.0, 0.0, 1.0])  # chunk 1 and 2: dense candidates only
+    ranked = dict(_fuser()._convex(sig, (), "hybrid", True))
+    assert set(ranked) == {0, 1, 2, 3}  # both lists' candidates, each with both scores (BM25 0 where it has none)
+    assert ranked[0] == pytest.approx(0.5 * (0.1 / 0.8) + 0.5 * 1.0)  # dense (0.2 - 0.1) / 0.8, BM25 at the top
+    assert [i for i, _ in _fuser()._convex(sig, (), "dense", False)] == [1, 2, 0, 3]
+    assert [i for i, _ in _fuser()._convex(sig, (), "bm25", True)] == [0, 3]
+
+
+def test_equal_scores_carry_no_signal_and_more_dense_queries_are_averaged():
+    sig = _signals(dense=[0.5, 0.5, 0.5], bm25=[1.0, 2.0, 3.0])
+    assert [i for i, _ in _fuser()._convex(sig, (), "hybrid", True)] == [2, 1, 0]  # dense flat: BM25 decides
+    asked = _signals(dense=[0.9, 0.1, 0.1], bm25=[0.0, 0.0, 0.0])  # the question as asked, by meaning
+    two = dict(_fuser()._convex(sig, (asked,), "hybrid", True))
+    assert two[0] == 0.5 * (0.0 + 1.0) / 2 + 0.5 * 0.0  # mean of the two dense signals, then BM25's share
