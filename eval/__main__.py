@@ -141,7 +141,6 @@ def cmd_cmrc(args: argparse.Namespace) -> int:
         args.benchmarks,
         args.rebuild,
         seed=args.seed,
-        fusion=args.fusion,
     )
     cmrc.print_summary(out, summary)
     return 0

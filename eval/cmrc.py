@@ -141,7 +141,6 @@ def run(
     bench: str | None = None,
     rebuild: bool = False,
     seed: int = 0,
-    fusion: str | None = None,
 ) -> dict[str, Any]:
     from rag.config import Settings
     from rag.pipeline import Pipeline
@@ -151,8 +150,7 @@ def run(
     n_all = len(questions)
     questions = sample(questions, limit, seed)
     root, build_s = cached_index(paras, embedder, rebuild, file_sha256(path))
-    fused = {"fusion": fusion} if fusion else {}  # Settings.fusion unless given (--fusion rrf: the earlier one)
-    pipe = Pipeline(Settings(index_dir=root, embedder=embedder, top_k=top_k, **fused))
+    pipe = Pipeline(Settings(index_dir=root, embedder=embedder, top_k=top_k))
     if not retrieval_only:
         pipe.warmup()
     out.mkdir(parents=True, exist_ok=True)
@@ -198,7 +196,6 @@ def run(
         "paragraphs": len(paras),
         "embedder": embedder,
         "retrieval_only": retrieval_only,
-        "fusion": pipe.settings.fusion,
         "hit@1": mean([k == 1 for k in ranks]),
         f"hit@{top_k}": mean([k > 0 for k in ranks]),
         "mrr": mean([1 / k if k else 0.0 for k in ranks]),
