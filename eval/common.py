@@ -21,8 +21,6 @@ SETTING_FLAGS: dict[str, type] = {
     "generation_timeout_s": float,
     "top_k": int,
     "candidates": int,
-    "fusion": str,
-    "bm25_share": float,
     "dense_weight": float,
     "bm25_weight": float,
     "refuse_below": float,

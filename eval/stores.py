@@ -4,11 +4,9 @@ Both stores hold the same chunks and the same vectors: the evaluation index
 (index/stores.FileStore, built or reused from the eval cache) is copied into a
 milvus-lite file with MilvusStore.bulk_add, so only the stores differ: FAISS
 exact search vs Milvus HNSW, bm25s with this project's jieba tokens vs Milvus's
-BM25 Function with its jieba analyzer, and the fusion: the default convex
-combination of both scores (Settings.fusion, always in Python: the engine
-fuses by rank only), and, with Settings.fusion="rrf", this program's weighted
-RRF vs Milvus's RRFRanker (fusion=engine; the BM25 request sent twice gives it
-the weight 2, as Settings.bm25_weight; also measured unweighted), or the same
+BM25 Function with its jieba analyzer, and this program's weighted RRF vs
+Milvus's RRFRanker (fusion=engine; the BM25 request sent twice gives it the
+weight 2, as Settings.bm25_weight; also measured unweighted), or the same
 weighted RRF over Milvus's two candidate lists in Python (fusion=client).
 Questions as in `python -m eval ablate --retrieval-only`: answerable, with
 evidence, not follow-ups (those need the LLM's rewrite); each is searched once
@@ -67,27 +65,20 @@ def run(out: Path, datasets: list[str], settings: Any, with_extra: bool = True) 
     root, files = eval_index(settings, with_extra=with_extra)
     embedder = load_embedder(settings.embedder)
     db = cache_root() / f"milvus-{root.name}.db"
-    rrf = settings.model_copy(update={"fusion": "rrf"})
-    convex = settings.model_copy(update={"fusion": "convex"})
-    file_index = FileStore(root).open(embedder.name)
-    indexes = {
-        "file (FAISS flat + bm25s, convex fusion; default)": (file_index, convex),
-        "file (FAISS flat + bm25s, weighted RRF)": (file_index, rrf),
-    }
+    indexes = {"file (FAISS flat + bm25s, weighted RRF)": FileStore(root).open(embedder.name)}
     weights = (settings.dense_weight, settings.bm25_weight)
     variants = [
-        ("client", weights, convex, "milvus-lite (HNSW + BM25 Function, convex fusion in Python; default)"),
-        ("engine", weights, rrf, "milvus-lite (HNSW + BM25 Function, RRFRanker, BM25 request x2 = weighted)"),
-        ("engine", (1.0, 1.0), rrf, "milvus-lite (HNSW + BM25 Function, RRFRanker unweighted)"),
-        ("client", weights, rrf, "milvus-lite (HNSW + BM25 Function, weighted RRF in Python)"),
+        ("engine", weights, "milvus-lite (HNSW + BM25 Function, RRFRanker, BM25 request x2 = weighted; default)"),
+        ("engine", (1.0, 1.0), "milvus-lite (HNSW + BM25 Function, RRFRanker unweighted)"),
+        ("client", weights, "milvus-lite (HNSW + BM25 Function, weighted RRF in Python)"),
     ]
-    for fusion, w, fused_by, label in variants:
-        indexes[label] = (milvus_copy(root, db, fusion, settings.rrf_k, w).open(embedder.name), fused_by)
+    for fusion, w, label in variants:
+        indexes[label] = milvus_copy(root, db, fusion, settings.rrf_k, w).open(embedder.name)
     rows: dict[str, dict[str, Any]] = {}
     for path in datasets:
         questions = [q for q in load_dataset(path) if q.answerable and q.evidence and not q.history]
-        for label, (index, fused_by) in indexes.items():
-            retriever = Retriever(index, embedder, fused_by)
+        for label, index in indexes.items():
+            retriever = Retriever(index, embedder, settings)
             retriever.search("预热")  # the first Milvus search loads its analyzer: not a question's cost
             ranks: dict[str, int] = {}
             t0 = time.perf_counter()

@@ -179,8 +179,7 @@ class MilvusStore:
             spec,
             token=settings.milvus_token or None,
             collection=settings.milvus_collection,
-            # the engine fuses by RRFRanker only; a convex fusion needs both scores, so this program fuses
-            fusion=settings.milvus_fusion if settings.fusion == "rrf" else "client",
+            fusion=settings.milvus_fusion,
             rrf_k=settings.rrf_k,
             weights=(settings.dense_weight, settings.bm25_weight),
             tls=tls,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -52,10 +51,6 @@ class Settings(BaseModel):
     # retrieval
     top_k: int = 5
     candidates: int = 50
-    # convex: each candidate scored by both retrievers, scores min-max scaled and combined (rag/retrieve.py);
-    # rrf: weighted reciprocal rank with rrf_k and the two weights (the default before round 18)
-    fusion: Literal["convex", "rrf"] = "convex"
-    bm25_share: float = 0.5  # BM25's part of a convex combination (0.5: equal; not tuned)
     rrf_k: int = 10  # a small k trusts the top of each list: BM25's first hits are usually right here
     dense_weight: float = 1.0
     bm25_weight: float = 2.0  # multilingual-e5-small is the weaker retriever on this corpus (ablation)

@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 candidates fused by a convex combination of their scaled scores
-(`Settings.fusion`; weighted reciprocal rank as before with fusion="rrf"). English questions
+"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by weighted reciprocal rank.
+
+RRF needs no score calibration between the two retrievers. English questions
 skip BM25: Chinese word tokens cannot match them and would only add noise.
 Overview questions (从哪几个方面…) also get the best-matching document outline;
 a question naming a law's article (第十四条 / 第14条) gets that article first.
@@ -66,7 +67,7 @@ class Retriever:
             # answer instead of a question) no longer decides alone what is found.
             translated = q.text != q.search and len(_CJK.findall(q.search)) > len(re.findall(r"[A-Za-z]", q.search))
             asked_as = q.text if translated and mode == "hybrid" else ""  # not an English search of English
-            also = (self._scores(asked_as, scope),) if asked_as else ()
+            also = (self._scores(asked_as, scope).dense_ids,) if asked_as else ()
             passages = self._search(query, top_k, mode, scope, scores, also)
             if mode == "hybrid":
                 passages = self._with_articles(query, scores, passages, top_k, scope)
@@ -141,10 +142,8 @@ class Retriever:
         return merged
 
     def _fused_within(self, ids: np.ndarray, scores: Signals) -> np.ndarray:
-        """Dense and BM25 fused among the chunks `ids` only, as `_search` fuses them."""
+        """Dense and BM25 fused by RRF among the chunks `ids` only."""
         s = self.settings
-        if s.fusion == "convex":
-            return (1 - s.bm25_share) * _unit(scores.dense_of(ids)) + s.bm25_share * _unit(scores.bm25_of(ids))
         fused = np.zeros(len(ids))
         for weight, signal in ((s.dense_weight, scores.dense_of(ids)), (s.bm25_weight, scores.bm25_of(ids))):
             for rank, k in enumerate(np.argsort(-signal)):
@@ -233,55 +232,17 @@ class Retriever:
         mode: str,
         scope: Scope | None = None,
         scores: Signals | None = None,
-        also: tuple[Signals, ...] = (),
+        also: tuple[np.ndarray, ...] = (),
     ) -> list[Passage]:
-        """Dense and BM25 candidates fused (`Settings.fusion`); `also` are the signals of more dense queries (the
+        """Dense and BM25 candidates fused by weighted reciprocal rank; `also` are more dense rankings (the
         question as asked, when it was searched through a translation), fused like the first."""
         s = self.settings
         scores = scores if scores is not None else self._scores(query, scope)
         use_bm25 = mode != "dense" and bool(_CJK.search(query)) and len(scores.bm25_ids) > 0
-        if s.fusion == "convex" and scores.fused is None:
-            ranked = self._convex(scores, also, mode, use_bm25)
-        else:
-            ranked = self._reciprocal(scores, also, mode, use_bm25)
-        passages: list[Passage] = []
-        all_dense = dict(zip((i for i, _ in ranked), scores.dense_of([i for i, _ in ranked]).tolist(), strict=True))
-        for i, score in ranked:
-            if float(all_dense[i]) < s.min_score or self.index.chunks[i].is_card:
-                continue  # cards only for questions about the documents themselves (above)
-            passages.append(self._passage(i, len(passages) + 1, score, scores))
-            if len(passages) >= top_k:
-                break
-        return passages
-
-    def _convex(self, scores: Signals, also: tuple[Signals, ...], mode: str, use_bm25: bool) -> list[tuple[int, float]]:
-        """Every candidate of either retriever scored by both, each signal min-max scaled over the candidates,
-        then combined: (1 - bm25_share) × dense (the mean over the dense queries) + bm25_share × BM25.
-
-        Scores, not ranks: a BM25 list whose top scores are nearly equal (a law repeating the question's words
-        in every article) moves the fused order little, where reciprocal rank gives its first place the full
-        bonus whatever the margin (convex combination; Bruch et al., ACM TOIS 2023).
-        """
-        dense_queries = [scores, *also] if mode != "bm25" else []
-        pools = [q.dense_ids for q in dense_queries] + ([scores.bm25_ids] if use_bm25 else [])
-        ids = list(dict.fromkeys(int(i) for pool in pools for i in pool))
-        if not ids:
-            return []
-        dense = [_unit(q.dense_of(ids)) for q in dense_queries]
-        fused = np.mean(dense, axis=0) if dense else np.zeros(len(ids))
-        if use_bm25:
-            bm25 = _unit(scores.bm25_of(ids))
-            fused = bm25 if not dense else (1 - self.settings.bm25_share) * fused + self.settings.bm25_share * bm25
-        return sorted(zip(ids, fused.tolist(), strict=True), key=lambda kv: -kv[1])
-
-    def _reciprocal(
-        self, scores: Signals, also: tuple[Signals, ...], mode: str, use_bm25: bool
-    ) -> list[tuple[int, float]]:
-        """Weighted reciprocal-rank fusion (`Settings.fusion` rrf); scores an engine fused itself (Milvus
-        RRFRanker, no per-signal weights there) are sums of 1/(rrf_k + rank) too, so the other rankings add."""
-        s = self.settings
+        # fused by the engine (Milvus RRFRanker; no per-signal weights there): its scores are sums of
+        # 1/(rrf_k + rank) too, so the other rankings add to them
         engine = scores.fused is not None and mode == "hybrid" and use_bm25
-        rankings = [(s.dense_weight, q.dense_ids) for q in also]  # (weight, ids best first)
+        rankings = [(s.dense_weight, ids) for ids in also]  # (weight, ids best first), fused by reciprocal rank
         if not engine:
             dense = [(s.dense_weight, scores.dense_ids)] if mode != "bm25" else []
             bm25 = [(s.bm25_weight if mode != "bm25" else 1.0, scores.bm25_ids)] if use_bm25 else []
@@ -290,14 +251,16 @@ class Retriever:
         for weight, ids in rankings:
             for rank, i in enumerate(ids):
                 fused[int(i)] = fused.get(int(i), 0.0) + weight / (s.rrf_k + rank + 1)
-        return sorted(fused.items(), key=lambda kv: -kv[1])
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    """Scores scaled to [0, 1] over the candidates (all 0 when they are equal: the signal tells nothing)."""
-    x = np.asarray(x, dtype=np.float64)
-    lo, hi = float(x.min()), float(x.max())
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        all_dense = dict(zip((i for i, _ in ranked), scores.dense_of([i for i, _ in ranked]).tolist(), strict=True))
+        passages: list[Passage] = []
+        for i, score in ranked:
+            if float(all_dense[i]) < s.min_score or self.index.chunks[i].is_card:
+                continue  # cards only for questions about the documents themselves (above)
+            passages.append(self._passage(i, len(passages) + 1, score, scores))
+            if len(passages) >= top_k:
+                break
+        return passages
 
 
 def _pairs(text: str) -> set[str]:
